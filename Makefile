@@ -1,0 +1,55 @@
+# Two commands: `make run` serves the demo shop, `make test` runs every check.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app shop
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install install-dev lint typecheck pytest lock clean
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.lock
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.lock
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.dev-installed
+
+## run: set everything up (venv, install, migrations, demo data) and serve on http://127.0.0.1:5000
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	@echo "The shop is at http://$(HOST):$(PORT)/"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## test: ruff (lint and format), mypy, then pytest on SQLite and PostgreSQL
+test: install-dev lint typecheck pytest
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install-dev
+	$(VENV)/bin/mypy
+
+pytest: install-dev
+	$(VENV)/bin/pytest -n auto
+
+## lock: re-resolve the pinned dependency files from pyproject.toml
+lock:
+	rm -rf .lock-venv && python3 -m venv .lock-venv
+	.lock-venv/bin/pip install -q --disable-pip-version-check .
+	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^shop @' > requirements.lock
+	.lock-venv/bin/pip install -q --disable-pip-version-check '.[dev]'
+	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^shop @' | grep -vxFf requirements.lock > requirements-dev.lock
+	rm -rf .lock-venv build shop.egg-info
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

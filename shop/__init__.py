@@ -1,0 +1,59 @@
+"""The skincare shop: `create_app()` builds the Flask application."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from shop.config import load_config
+from shop.extensions import csrf, db, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Create the app: settings, extensions, blueprints, CLI and error pages."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(load_config(app.instance_path, config))
+    _configure_logging(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+
+    from shop import models  # noqa: F401  (registers every table with the metadata)
+    from shop.catalog.views import bp as catalog_bp
+    from shop.cli import register_cli
+    from shop.core.templating import register_templating
+    from shop.core.web import register_web
+    from shop.seo.views import bp as seo_bp
+
+    register_templating(app)
+    register_web(app)
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(seo_bp)
+    register_cli(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    """Send the app's log lines to stderr, once, at the configured level."""
+    level = logging.getLevelName(str(app.config["LOG_LEVEL"]).upper())
+    root = logging.getLogger("shop")
+    if not any(getattr(h, "_shop_handler", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler._shop_handler = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(level if isinstance(level, int) else logging.INFO)
+    app.logger.setLevel(root.level)

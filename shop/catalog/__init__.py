@@ -1,0 +1,1 @@
+"""The catalogue: brands, categories, skin concerns, products, variants, images."""

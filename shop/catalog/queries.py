@@ -1,0 +1,258 @@
+"""Reads of the catalogue for the storefront."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from shop.catalog.models import (
+    Brand,
+    Category,
+    Product,
+    ProductStatus,
+    SkinConcern,
+    Variant,
+    product_concerns,
+)
+from shop.core.pagination import Page
+from shop.extensions import db
+from shop.inventory.models import StockRecord
+
+SORTS = {
+    "featured": "Featured",
+    "price_asc": "Price: low to high",
+    "price_desc": "Price: high to low",
+    "newest": "Newest",
+    "name": "Name: A to Z",
+}
+DEFAULT_SORT = "featured"
+
+
+@dataclass(frozen=True)
+class CatalogFilters:
+    """What a shopper asked the catalogue for; prices are minor units."""
+
+    categories: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
+    concerns: tuple[str, ...] = ()
+    price_min: int | None = None
+    price_max: int | None = None
+    in_stock: bool = False
+    sort: str = DEFAULT_SORT
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class ProductCard:
+    """A product as a listing shows it, with its price range and what can be sold."""
+
+    product: Product
+    min_price: int
+    max_price: int
+    currency: str
+    available: int
+    variant_count: int
+    compare_at_price: int | None = None
+
+    @property
+    def sold_out(self) -> bool:
+        return self.available <= 0
+
+
+@dataclass(frozen=True)
+class Facets:
+    categories: Sequence[Category] = field(default_factory=list)
+    brands: Sequence[Brand] = field(default_factory=list)
+    concerns: Sequence[SkinConcern] = field(default_factory=list)
+
+
+def _variant_summary() -> sa.Subquery:
+    """Per product: cheapest and dearest price, units available, variant count."""
+    available = StockRecord.on_hand - StockRecord.allocated
+    return (
+        sa.select(
+            Variant.product_id.label("product_id"),
+            sa.func.min(Variant.price).label("min_price"),
+            sa.func.max(Variant.price).label("max_price"),
+            sa.func.min(Variant.currency).label("currency"),
+            sa.func.max(Variant.compare_at_price).label("compare_at_price"),
+            sa.func.coalesce(sa.func.sum(sa.case((available > 0, available), else_=0)), 0).label(
+                "available"
+            ),
+            sa.func.count(Variant.id).label("variant_count"),
+        )
+        .outerjoin(StockRecord, StockRecord.variant_id == Variant.id)
+        .group_by(Variant.product_id)
+        .subquery("variant_summary")
+    )
+
+
+def _filtered(filters: CatalogFilters, summary: sa.Subquery) -> sa.Select[Product]:
+    stmt = (
+        sa.select(Product)
+        .join(summary, summary.c.product_id == Product.id)
+        .where(Product.status == ProductStatus.ACTIVE)
+    )
+    if filters.categories:
+        stmt = stmt.where(
+            Product.category_id.in_(
+                sa.select(Category.id).where(Category.slug.in_(filters.categories))
+            )
+        )
+    if filters.brands:
+        stmt = stmt.where(
+            Product.brand_id.in_(sa.select(Brand.id).where(Brand.slug.in_(filters.brands)))
+        )
+    if filters.concerns:
+        stmt = stmt.where(
+            Product.id.in_(
+                sa.select(product_concerns.c.product_id)
+                .join(SkinConcern, SkinConcern.id == product_concerns.c.concern_id)
+                .where(SkinConcern.slug.in_(filters.concerns))
+            )
+        )
+    if filters.price_min is not None or filters.price_max is not None:
+        # A product matches when any of its sizes is in the range.
+        in_range = sa.select(Variant.product_id)
+        if filters.price_min is not None:
+            in_range = in_range.where(Variant.price >= filters.price_min)
+        if filters.price_max is not None:
+            in_range = in_range.where(Variant.price <= filters.price_max)
+        stmt = stmt.where(Product.id.in_(in_range))
+    if filters.in_stock:
+        stmt = stmt.where(summary.c.available > 0)
+    return stmt
+
+
+def _order(stmt: sa.Select[Product], sort: str, summary: sa.Subquery) -> sa.Select[Product]:
+    match sort:
+        case "price_asc":
+            return stmt.order_by(summary.c.min_price.asc(), Product.name, Product.id)
+        case "price_desc":
+            return stmt.order_by(summary.c.max_price.desc(), Product.name, Product.id)
+        case "newest":
+            return stmt.order_by(Product.created_at.desc(), Product.id.desc())
+        case "name":
+            return stmt.order_by(Product.name, Product.id)
+        case _:
+            return stmt.order_by(
+                Product.featured_rank.is_(None), Product.featured_rank, Product.name, Product.id
+            )
+
+
+def list_products(filters: CatalogFilters, per_page: int) -> Page[ProductCard]:
+    """Return one page of active products matching the filters, in the asked order."""
+    summary = _variant_summary()
+    stmt = _filtered(filters, summary)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    rows = db.session.execute(
+        _order(stmt, filters.sort, summary)
+        .add_columns(
+            summary.c.min_price,
+            summary.c.max_price,
+            summary.c.currency,
+            summary.c.available,
+            summary.c.variant_count,
+            summary.c.compare_at_price,
+        )
+        .options(selectinload(Product.images))
+        .limit(per_page)
+        .offset((filters.page - 1) * per_page)
+    ).all()
+    cards = [
+        ProductCard(
+            product=row[0],
+            min_price=row.min_price,
+            max_price=row.max_price,
+            currency=row.currency,
+            available=int(row.available),
+            variant_count=row.variant_count,
+            compare_at_price=row.compare_at_price,
+        )
+        for row in rows
+    ]
+    return Page(items=cards, number=filters.page, per_page=per_page, total=total)
+
+
+def featured_products(limit: int = 8) -> Sequence[ProductCard]:
+    """Return the products staff chose for the home page, best first."""
+    return list_products(CatalogFilters(sort="featured"), per_page=limit).items
+
+
+def facets() -> Facets:
+    """Return everything a shopper can filter by."""
+    return Facets(
+        categories=db.session.scalars(
+            sa.select(Category).order_by(Category.position, Category.name)
+        ).all(),
+        brands=db.session.scalars(sa.select(Brand).order_by(Brand.name)).all(),
+        concerns=db.session.scalars(sa.select(SkinConcern).order_by(SkinConcern.name)).all(),
+    )
+
+
+def categories() -> Sequence[Category]:
+    """Return the categories in display order."""
+    return db.session.scalars(sa.select(Category).order_by(Category.position, Category.name)).all()
+
+
+def category_by_slug(slug: str) -> Category | None:
+    return db.session.scalar(sa.select(Category).where(Category.slug == slug))
+
+
+def brand_by_slug(slug: str) -> Brand | None:
+    return db.session.scalar(sa.select(Brand).where(Brand.slug == slug))
+
+
+def storefront_product(slug: str) -> Product | None:
+    """Return an active or archived product with its sizes, stock, images and concerns."""
+    return db.session.scalar(
+        sa.select(Product)
+        .where(
+            Product.slug == slug,
+            Product.status.in_([ProductStatus.ACTIVE, ProductStatus.ARCHIVED]),
+        )
+        .options(
+            selectinload(Product.variants),
+            selectinload(Product.images),
+            selectinload(Product.concerns),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class SitemapEntry:
+    endpoint: str
+    slug: str
+    lastmod: datetime | None
+
+
+def sitemap_entries() -> list[SitemapEntry]:
+    """Return the catalogue's public pages: active products, and categories and brands with any."""
+    last_change = sa.func.max(Product.updated_at)
+    active = Product.status == ProductStatus.ACTIVE
+    products = db.session.execute(
+        sa.select(Product.slug, Product.updated_at).where(active).order_by(Product.slug)
+    ).all()
+    cats = db.session.execute(
+        sa.select(Category.slug, last_change)
+        .join(Product, Product.category_id == Category.id)
+        .where(active)
+        .group_by(Category.slug)
+        .order_by(Category.slug)
+    ).all()
+    brands = db.session.execute(
+        sa.select(Brand.slug, last_change)
+        .join(Product, Product.brand_id == Brand.id)
+        .where(active)
+        .group_by(Brand.slug)
+        .order_by(Brand.slug)
+    ).all()
+    return (
+        [SitemapEntry("catalog.category", slug, when) for slug, when in cats]
+        + [SitemapEntry("catalog.brand", slug, when) for slug, when in brands]
+        + [SitemapEntry("catalog.product", slug, when) for slug, when in products]
+    )

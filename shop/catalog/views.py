@@ -1,0 +1,110 @@
+"""Storefront pages: home, catalogue, product, category and brand pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+from werkzeug.datastructures import MultiDict
+
+from shop.catalog import queries
+from shop.catalog.forms import CatalogFilterForm
+from shop.catalog.models import ProductStatus
+
+bp = Blueprint("catalog", __name__)
+
+
+@bp.get("/")
+def home() -> str:
+    """Show featured products and the categories."""
+    return render_template(
+        "catalog/home.html",
+        featured=queries.featured_products(limit=8),
+        categories=queries.categories(),
+    )
+
+
+def _listing(
+    *,
+    title: str,
+    intro: str = "",
+    fixed: tuple[str, str] | None = None,
+    template_context: dict[str, object] | None = None,
+) -> tuple[str, int]:
+    """Validate the query string, then render one page of the catalogue."""
+    facets = queries.facets()
+    args: MultiDict[str, str] = MultiDict(request.args)
+    if fixed is not None:
+        args.setlist(fixed[0], [fixed[1]])
+    form = CatalogFilterForm(args, facets, current_app.config["SHOP_CURRENCY"])
+    context: dict[str, object] = {
+        "title": title,
+        "intro": intro,
+        "form": form,
+        "facets": facets,
+        "fixed": fixed[0] if fixed else None,
+        **(template_context or {}),
+    }
+    if not form.validate():
+        return render_template(
+            "catalog/products.html", errors=form.error_messages(), page=None, **context
+        ), 400
+    filters = form.to_filters()
+    page = queries.list_products(filters, per_page=current_app.config["SHOP_PAGE_SIZE"])
+    if filters.page > page.pages:
+        abort(404, description=f"There is no page {filters.page}; this list has {page.pages}.")
+    return render_template(
+        "catalog/products.html", errors=[], page=page, filters=filters, **context
+    ), 200
+
+
+@bp.get("/products/")
+def products() -> tuple[str, int]:
+    """List active products with combinable filters, sorting and pages."""
+    return _listing(title="Shop all skincare")
+
+
+@bp.get("/categories/<slug>")
+def category(slug: str) -> tuple[str, int]:
+    """List the products of one category."""
+    found = queries.category_by_slug(slug)
+    if found is None:
+        abort(404, description="We could not find that category.")
+    return _listing(
+        title=found.name,
+        intro=found.description,
+        fixed=("category", found.slug),
+        template_context={"category": found},
+    )
+
+
+@bp.get("/brands/<slug>")
+def brand(slug: str) -> tuple[str, int]:
+    """List the products of one brand, with its story."""
+    found = queries.brand_by_slug(slug)
+    if found is None:
+        abort(404, description="We could not find that brand.")
+    return _listing(
+        title=found.name,
+        intro=found.description,
+        fixed=("brand", found.slug),
+        template_context={"brand": found},
+    )
+
+
+@bp.get("/products/<slug>")
+def product(slug: str) -> str:
+    """Show one product: images, sizes with price and availability, copy, ingredients."""
+    found = queries.storefront_product(slug)
+    if found is None:
+        abort(404, description="We could not find that product. It may have been renamed.")
+    variants = found.variants
+    chosen_sku = request.args.get("variant", "", type=str)[:64]
+    chosen = next((v for v in variants if v.sku == chosen_sku), None)
+    if chosen is None:
+        chosen = next((v for v in variants if v.available > 0), variants[0] if variants else None)
+    return render_template(
+        "catalog/product.html",
+        product=found,
+        chosen=chosen,
+        archived=found.status is ProductStatus.ARCHIVED,
+        low_stock=current_app.config["SHOP_LOW_STOCK_THRESHOLD"],
+    )

@@ -1,0 +1,14 @@
+"""`flask --app shop ...` command groups; each calls services and commits once."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_cli(app: Flask) -> None:
+    """Attach every command group to the app."""
+    from shop.catalog.cli import catalog_cli
+    from shop.demo.cli import demo_cli
+
+    app.cli.add_command(catalog_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,115 @@
+"""Settings read from the environment, with safe development defaults.
+
+Every setting has one name, used both as the environment variable and as the Flask
+config key. `SHOP_ENV` selects the profile: ``development`` (the default, used by
+``make run``), ``production`` (gunicorn) or ``testing`` (the test-suite).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from babel.numbers import is_currency
+
+ENVIRONMENTS = ("development", "production", "testing")
+DEFAULT_SECRET_PLACEHOLDERS = {"", "dev", "changeme", "change-me", "secret"}
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the settings cannot run the shop safely."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _secret_key(env: str, instance_path: Path) -> str:
+    """Return SECRET_KEY; outside production, generate it once into the instance folder."""
+    key = _env("SECRET_KEY")
+    if key is not None:
+        if env == "production" and (key in DEFAULT_SECRET_PLACEHOLDERS or len(key) < 32):
+            raise ConfigError(
+                "SECRET_KEY is too weak for production: use at least 32 random characters "
+                '(python -c "import secrets; print(secrets.token_hex(32))").'
+            )
+        return key
+    if env == "production":
+        raise ConfigError(
+            "SECRET_KEY is not set. Production refuses to start without one: set SECRET_KEY "
+            "to at least 32 random characters "
+            '(python -c "import secrets; print(secrets.token_hex(32))").'
+        )
+    if env == "testing":
+        return "testing-secret-key-not-for-production"
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key + "\n")
+    key_file.chmod(0o600)
+    return key
+
+
+def _database_url(instance_path: Path) -> str:
+    url = _env("DATABASE_URL")
+    if url is None:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{instance_path / 'shop.db'}"
+    # Heroku-style URLs name the driver "postgres://"; SQLAlchemy wants psycopg 3 spelled out.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the Flask config from the environment, then apply explicit overrides."""
+    overrides = overrides or {}
+    env = str(overrides.get("SHOP_ENV") or _env("SHOP_ENV", "development"))
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"SHOP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+    path = Path(instance_path)
+    currency = str(overrides.get("SHOP_CURRENCY") or _env("SHOP_CURRENCY", "USD")).upper()
+    if not is_currency(currency):
+        raise ConfigError(f"SHOP_CURRENCY {currency!r} is not an ISO 4217 currency")
+
+    config: dict[str, Any] = {
+        "SHOP_ENV": env,
+        "TESTING": env == "testing",
+        "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(env, path),
+        "SQLALCHEMY_DATABASE_URI": overrides.get("DATABASE_URL") or _database_url(path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SHOP_BASE_URL": (_env("SHOP_BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
+        "SHOP_NAME": _env("SHOP_NAME", "Dr. Hale Skin Clinic Shop"),
+        "SHOP_CURRENCY": currency,
+        "SHOP_LOCALE": _env("SHOP_LOCALE", "en_US"),
+        "SHOP_LOW_STOCK_THRESHOLD": _int_env("SHOP_LOW_STOCK_THRESHOLD", 5),
+        "SHOP_PAGE_SIZE": _int_env("SHOP_PAGE_SIZE", 24),
+        "MEDIA_ROOT": _env("MEDIA_ROOT", str(path / "media")),
+        "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
+    }
+    if "DATABASE_URL" in overrides:
+        overrides = {k: v for k, v in overrides.items() if k != "DATABASE_URL"}
+    config.update(overrides)
+    return config

@@ -1,0 +1,1 @@
+"""Shared building blocks: money, Markdown, pagination, slugs, errors."""

@@ -1,0 +1,88 @@
+"""Shop-wide request handling: error pages, uploaded media, basic security headers."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, render_template, send_from_directory
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from shop.extensions import db
+
+ERROR_TITLES = {
+    400: "That request did not make sense",
+    403: "You cannot open this page",
+    404: "Page not found",
+    405: "That action is not allowed here",
+    413: "That upload is too large",
+    429: "Too many requests",
+    500: "Something went wrong on our side",
+    503: "The shop is briefly unavailable",
+}
+
+# Media types we are willing to serve from the uploads folder; anything else is a download.
+MEDIA_TYPES = {
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
+
+
+def render_error(code: int, message: str | None = None) -> tuple[str, int]:
+    """Render the friendly error page for an HTTP status."""
+    title = ERROR_TITLES.get(code, "Something went wrong")
+    # error_page keeps the layout from querying the database, which may be what failed.
+    page = render_template(
+        "errors/error.html", code=code, title=title, message=message, error_page=True
+    )
+    return page, code
+
+
+def media(filename: str) -> Response:
+    """Serve an uploaded or generated image from MEDIA_ROOT with a safe content type."""
+    suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    mimetype = MEDIA_TYPES.get(suffix)
+    if mimetype is None:
+        return Response("Not found", status=404)
+    response = send_from_directory(
+        current_app.config["MEDIA_ROOT"], filename, mimetype=mimetype, max_age=86400
+    )
+    # SVG can carry script; a sandboxing policy keeps it inert even when opened directly.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    )
+    return response
+
+
+def register_web(app: Flask) -> None:
+    """Install error handlers, the media route and default response headers."""
+    app.add_url_rule("/media/<path:filename>", endpoint="media", view_func=media)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[str, int] | HTTPException:
+        if exc.code is None or exc.code < 400:
+            return exc
+        description = exc.description if exc.code != 500 else None
+        if isinstance(exc, CSRFError):
+            description = (
+                "This form expired or was sent from elsewhere. Go back, reload and try again."
+            )
+        # Werkzeug's stock descriptions talk to developers; keep ours and replace theirs.
+        if description and type(exc).description == description:
+            description = None
+        return render_error(exc.code, description)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(exc: InternalServerError) -> tuple[str, int]:
+        # The unit of work failed; undo it so the next request starts clean.
+        # Flask has already logged the traceback to stderr; the visitor sees none of it.
+        db.session.rollback()
+        return render_error(500)
+
+    @app.after_request
+    def default_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response

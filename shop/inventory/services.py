@@ -1,0 +1,104 @@
+"""Stock changes. Nothing else writes `stock_records`.
+
+Every change is a conditional UPDATE that the database checks atomically, so two
+requests can never take the stock below zero or below what open checkouts hold;
+each change to on-hand stock is recorded as a `StockAdjustment` with its reason.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from shop.extensions import db
+from shop.inventory.exceptions import StockError
+from shop.inventory.models import StockAdjustment, StockRecord
+
+# Why on-hand stock changed; the admin and CLI offer these words.
+ADJUSTMENT_REASONS = ("initial", "import", "restock", "correction", "damaged", "returned", "sold")
+
+
+def create_stock_record(variant_id: int, on_hand: int = 0, reason: str = "initial") -> StockRecord:
+    """Give a new variant its stock record, recording the opening stock."""
+    if on_hand < 0:
+        raise StockError("Stock on hand cannot be negative.")
+    record = StockRecord(variant_id=variant_id, on_hand=on_hand, allocated=0)
+    db.session.add(record)
+    if on_hand:
+        db.session.add(
+            StockAdjustment(
+                variant_id=variant_id, delta=on_hand, on_hand_after=on_hand, reason=reason
+            )
+        )
+    db.session.flush()
+    return record
+
+
+def adjust_on_hand(variant_id: int, delta: int, reason: str, note: str = "") -> int:
+    """Add `delta` (may be negative) to on-hand stock and return the new figure."""
+    if reason not in ADJUSTMENT_REASONS:
+        raise StockError(f"Unknown stock adjustment reason {reason!r}.")
+    if delta == 0:
+        raise StockError("A stock adjustment must change the stock.")
+    # One conditional UPDATE: the WHERE clause keeps on_hand >= allocated even when
+    # another request changes the same row at the same moment.
+    new_on_hand = db.session.execute(
+        sa.update(StockRecord)
+        .where(
+            StockRecord.variant_id == variant_id,
+            StockRecord.on_hand + delta >= StockRecord.allocated,
+        )
+        .values(on_hand=StockRecord.on_hand + delta)
+        .returning(StockRecord.on_hand)
+    ).scalar_one_or_none()
+    if new_on_hand is None:
+        record = db.session.get(StockRecord, variant_id)
+        if record is None:
+            raise StockError("This variant has no stock record.")
+        raise StockError(
+            f"Cannot take {-delta} off: {record.on_hand} on hand, "
+            f"{record.allocated} held by checkouts."
+        )
+    db.session.add(
+        StockAdjustment(
+            variant_id=variant_id, delta=delta, on_hand_after=new_on_hand, reason=reason, note=note
+        )
+    )
+    db.session.flush()
+    return int(new_on_hand)
+
+
+def set_on_hand(variant_id: int, target: int, reason: str, note: str = "") -> int:
+    """Bring on-hand stock to `target` by recording the difference; no-op when equal."""
+    if target < 0:
+        raise StockError("Stock on hand cannot be negative.")
+    record = db.session.get(StockRecord, variant_id, with_for_update=True)
+    if record is None:
+        raise StockError("This variant has no stock record.")
+    if record.on_hand == target:
+        return target
+    return adjust_on_hand(variant_id, target - record.on_hand, reason, note)
+
+
+def create_stock_records(opening: list[tuple[int, int]], reason: str = "initial") -> None:
+    """Give many new variants their stock records at once: (variant id, on hand) pairs."""
+    if any(on_hand < 0 for _, on_hand in opening):
+        raise StockError("Stock on hand cannot be negative.")
+    if not opening:
+        return
+    db.session.execute(
+        sa.insert(StockRecord),
+        [{"variant_id": vid, "on_hand": on_hand, "allocated": 0} for vid, on_hand in opening],
+    )
+    adjustments = [
+        {
+            "variant_id": vid,
+            "delta": on_hand,
+            "on_hand_after": on_hand,
+            "reason": reason,
+            "note": "",
+        }
+        for vid, on_hand in opening
+        if on_hand
+    ]
+    if adjustments:
+        db.session.execute(sa.insert(StockAdjustment), adjustments)

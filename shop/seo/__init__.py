@@ -1,0 +1,1 @@
+"""What search engines read: the sitemap and robots.txt."""

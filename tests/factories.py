@@ -1,0 +1,102 @@
+"""Plain functions that build catalogue rows for tests; each flushes, none commits."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from shop.catalog.models import (
+    Brand,
+    Category,
+    Product,
+    ProductImage,
+    ProductStatus,
+    SkinConcern,
+    Variant,
+)
+from shop.extensions import db
+from shop.inventory.services import create_stock_record
+
+_seq = itertools.count(1)
+
+
+def make_brand(name: str | None = None, slug: str | None = None) -> Brand:
+    n = next(_seq)
+    brand = Brand(name=name or f"Brand {n}", slug=slug or f"brand-{n}", description="A test brand.")
+    db.session.add(brand)
+    db.session.flush()
+    return brand
+
+
+def make_category(name: str | None = None, slug: str | None = None, position: int = 0) -> Category:
+    n = next(_seq)
+    category = Category(
+        name=name or f"Category {n}", slug=slug or f"category-{n}", position=position
+    )
+    db.session.add(category)
+    db.session.flush()
+    return category
+
+
+def make_concern(name: str | None = None, slug: str | None = None) -> SkinConcern:
+    n = next(_seq)
+    concern = SkinConcern(name=name or f"Concern {n}", slug=slug or f"concern-{n}")
+    db.session.add(concern)
+    db.session.flush()
+    return concern
+
+
+def make_product(
+    name: str | None = None,
+    *,
+    slug: str | None = None,
+    brand: Brand | None = None,
+    category: Category | None = None,
+    concerns: Sequence[SkinConcern] = (),
+    status: ProductStatus = ProductStatus.ACTIVE,
+    variants: Sequence[tuple[str, int, int]] | None = None,
+    featured_rank: int | None = None,
+    image: bool = True,
+    currency: str = "USD",
+) -> Product:
+    """Make a product; `variants` are (size label, price in cents, stock on hand)."""
+    n = next(_seq)
+    name = name or f"Product {n}"
+    product = Product(
+        name=name,
+        slug=slug or f"product-{n}",
+        brand=brand or make_brand(),
+        category=category or make_category(),
+        status=status,
+        featured_rank=featured_rank,
+        skin_types=["normal"],
+        key_ingredients=["Glycerin"],
+        description="A **test** product.",
+        how_to_use="Apply daily.",
+    )
+    product.concerns = list(concerns)
+    db.session.add(product)
+    db.session.flush()
+    for position, (size, price, on_hand) in enumerate(variants or [("50 ml", 2500, 10)]):
+        variant = Variant(
+            product_id=product.id,
+            sku=f"SKU-{n}-{position}",
+            size_label=size,
+            price=price,
+            currency=currency,
+            position=position,
+        )
+        db.session.add(variant)
+        db.session.flush()
+        create_stock_record(variant.id, on_hand)
+    if image:
+        db.session.add(
+            ProductImage(
+                product_id=product.id,
+                path=f"products/{product.slug}.svg",
+                alt_text=f"{name} bottle",
+            )
+        )
+    db.session.flush()
+    db.session.refresh(product)
+    return product

@@ -1,0 +1,78 @@
+"""Settings come from the environment; production refuses unsafe ones and says why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shop import create_app
+from shop.config import ConfigError, load_config
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SHOP_ENV", "SECRET_KEY", "DATABASE_URL", "SHOP_CURRENCY", "SHOP_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_production_refuses_to_start_without_a_secret_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SHOP_ENV", "production")
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+
+
+@pytest.mark.parametrize("weak", ["dev", "changeme", "short-key"])
+def test_production_refuses_a_weak_secret_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, weak: str
+) -> None:
+    monkeypatch.setenv("SHOP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", weak)
+    with pytest.raises(ConfigError, match="too weak"):
+        load_config(str(tmp_path))
+
+
+def test_production_starts_with_a_strong_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SHOP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgres://shop@db.internal/shop")
+    config = load_config(str(tmp_path))
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://shop@db.internal/shop"
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_development_generates_a_secret_once_and_keeps_it(tmp_path: Path) -> None:
+    first = load_config(str(tmp_path))
+    second = load_config(str(tmp_path))
+    assert len(first["SECRET_KEY"]) == 64
+    assert first["SECRET_KEY"] == second["SECRET_KEY"]
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_defaults_are_a_local_sqlite_shop_in_dollars(tmp_path: Path) -> None:
+    config = load_config(str(tmp_path))
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'shop.db'}"
+    assert config["SHOP_CURRENCY"] == "USD"
+    assert config["SHOP_BASE_URL"] == "http://127.0.0.1:5000"
+    assert config["SESSION_COOKIE_SECURE"] is False
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SHOP_CURRENCY", "XYZ", "ISO 4217"),
+        ("SHOP_ENV", "staging", "SHOP_ENV must be one of"),
+        ("SHOP_PAGE_SIZE", "many", "whole number"),
+    ],
+)
+def test_bad_settings_are_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        load_config(str(tmp_path))

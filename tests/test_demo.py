@@ -1,0 +1,74 @@
+"""`flask --app shop demo load` builds a believable shop that a visitor can browse."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_sqlalchemy import SQLAlchemy
+
+from shop.catalog.models import Brand, Category, Product, SkinConcern, Variant
+from shop.inventory.models import StockRecord
+from tests.html import visible_text
+
+
+def _count(db: SQLAlchemy, model: type) -> int:
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0)
+
+
+def test_demo_shop_is_believable_and_every_product_page_works(
+    app: Flask, db: SQLAlchemy, runner: FlaskCliRunner, client: FlaskClient
+) -> None:
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    assert "Loaded" in result.output
+
+    assert _count(db, Product) >= 40
+    assert _count(db, Category) >= 6
+    assert _count(db, Brand) >= 8
+    assert _count(db, SkinConcern) >= 8
+    sold_out = db.session.scalars(
+        sa.select(Product.slug)
+        .join(Variant)
+        .join(StockRecord)
+        .group_by(Product.slug)
+        .having(sa.func.sum(StockRecord.on_hand) == 0)
+    ).all()
+    low = db.session.scalar(
+        sa.select(sa.func.count()).select_from(StockRecord).where(StockRecord.on_hand.between(1, 5))
+    )
+    assert len(sold_out) >= 1 and (low or 0) >= 3
+
+    sitemap = client.get("/sitemap.xml").get_data(as_text=True)
+    product_urls = re.findall(r"<loc>http://shop\.test(/products/[^<]+)</loc>", sitemap)
+    assert len(product_urls) >= 40
+    media_root = Path(app.config["MEDIA_ROOT"])
+    for url in product_urls:
+        page = client.get(url)
+        assert page.status_code == 200, url
+        text = visible_text(page)
+        assert re.search(r"\$\d+\.\d\d", text), url
+        assert re.search(r"In stock|Only \d+ left|Sold out", text), url
+        html = page.get_data(as_text=True)
+        image = re.search(r'<img src="/media/([^"]+)" alt="([^"]+)"', html)
+        assert image is not None, url
+        assert (media_root / image.group(1)).is_file()
+
+    again = runner.invoke(args=["demo", "load"])
+    assert again.exit_code == 0
+    assert "already has products" in again.output
+
+
+def test_demo_load_grows_a_large_synthetic_catalogue(
+    db: SQLAlchemy, runner: FlaskCliRunner, client: FlaskClient
+) -> None:
+    result = runner.invoke(args=["demo", "load", "--products", "130"])
+    assert result.exit_code == 0, result.output
+    assert "Generated 80 products" in result.output
+    assert _count(db, Product) == 130
+    listing = client.get("/products/?page=5")
+    assert listing.status_code == 200
+    assert "97–120 of 130 products" in visible_text(listing)
