@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 from xml.sax.saxutils import escape
 
-__all__ = ["draw_placeholder_svg", "draw_product_svg"]
+__all__ = ["draw_product_svg"]
 
 CANVAS = 600
 SERIF = "Georgia, serif"
@@ -375,23 +375,3 @@ def draw_product_svg(
         *_label(box, name, brand, body, size_label),
     ]
     return _svg(f"{name} by {brand}", parts)
-
-
-def draw_placeholder_svg() -> str:
-    """Return a neutral 600x600 'no image yet' SVG."""
-    parts = [
-        f'<rect width="{CANVAS}" height="{CANVAS}" fill="#f3f2ef"/>',
-        '<rect x="40" y="40" width="520" height="520" rx="28" fill="none" stroke="#d4d1ca" '
-        'stroke-width="3" stroke-dasharray="14 10"/>',
-        '<rect x="268" y="150" width="64" height="44" rx="8" fill="#d4d1ca"/>',
-        '<path d="M276 190 H324 V212 Q372 222 372 268 V392 Q372 410 354 410 H246 '
-        'Q228 410 228 392 V268 Q228 222 276 212 Z" fill="none" stroke="#c2beb5" '
-        'stroke-width="6" stroke-linejoin="round"/>',
-        '<line x1="262" y1="300" x2="338" y2="300" stroke="#c2beb5" stroke-width="6" '
-        'stroke-linecap="round"/>',
-        '<line x1="274" y1="326" x2="326" y2="326" stroke="#c2beb5" stroke-width="6" '
-        'stroke-linecap="round"/>',
-        f'<text x="300" y="470" text-anchor="middle" font-family="{SERIF}" font-size="26" '
-        'fill="#8a867d">No image yet</text>',
-    ]
-    return _svg("No image yet", parts)

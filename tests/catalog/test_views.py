@@ -203,11 +203,13 @@ def test_product_page_shows_price_availability_sizes_and_copy(
     assert response.status_code == 200
     text = visible_text(response)
     assert "Oil Serum" in text
-    assert "$29.00" in text and "$49.00" in text
+    assert "$29.00" in text
+    assert "$49.00" in text
     assert "Only 5 left" in text  # the 15 ml size
     assert "In stock" in text  # the 30 ml size
     assert breadcrumbs(response) == ["Home", "Serums", "Oil Serum"]
-    assert "Key ingredients" in text and "Glycerin" in text
+    assert "Key ingredients" in text
+    assert "Glycerin" in text
     html = response.get_data(as_text=True)
     assert "<strong>test</strong>" in html  # Markdown description rendered
     assert 'alt="Oil Serum bottle"' in html
@@ -296,7 +298,9 @@ def test_titles_and_descriptions_differ_between_pages(
         html = client.get(url).get_data(as_text=True)
         title = re.search(r"<title>(.*?)</title>", html, re.S)
         description = re.search(r'<meta name="description" content="([^"]*)"', html)
-        assert title and description and description.group(1).strip()
+        assert title
+        assert description
+        assert description.group(1).strip()
         assert title.group(1) not in seen, f"{url} repeats the title of {seen.get(title.group(1))}"
         seen[title.group(1)] = url
 
@@ -310,7 +314,8 @@ def test_sitemap_lists_active_products_and_categories_only(
     xml = response.get_data(as_text=True)
     for slug in ("foam-wash", "milk-cleanser", "acid-serum", "oil-serum"):
         assert f"<loc>http://shop.test/products/{slug}</loc>" in xml
-    assert "secret-draft" not in xml and "retired-balm" not in xml
+    assert "secret-draft" not in xml
+    assert "retired-balm" not in xml
     assert "<loc>http://shop.test/categories/serums</loc>" in xml
     assert "<loc>http://shop.test/brands/north-lab</loc>" in xml
 
@@ -334,7 +339,8 @@ def test_server_error_shows_a_friendly_page_without_a_trace(
     assert response.status_code == 500
     text = visible_text(response)
     assert "Something went wrong on our side" in text
-    assert "secret internals" not in text and "Traceback" not in text
+    assert "secret internals" not in text
+    assert "Traceback" not in text
 
 
 def test_media_serves_images_with_a_safe_type(app: Flask, client: FlaskClient) -> None:
@@ -345,7 +351,8 @@ def test_media_serves_images_with_a_safe_type(app: Flask, client: FlaskClient) -
     (root / "products" / "a.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     (root / "products" / "evil.html").write_text("<script>alert(1)</script>")
     with client.get("/media/products/a.svg") as ok:
-        assert ok.status_code == 200 and ok.mimetype == "image/svg+xml"
+        assert ok.status_code == 200
+        assert ok.mimetype == "image/svg+xml"
         assert "sandbox" in ok.headers["Content-Security-Policy"]
     assert client.get("/media/products/evil.html").status_code == 404
     assert client.get("/media/" + quote("../secret_key")).status_code == 404
