@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from sqlalchemy.orm import selectinload
 
 from shop.catalog.models import (
@@ -186,24 +187,29 @@ def featured_products(limit: int = 8) -> Sequence[ProductCard]:
 def facets() -> Facets:
     """Return everything a shopper can filter by."""
     return Facets(
-        categories=db.session.scalars(
-            sa.select(Category).order_by(Category.position, Category.name)
-        ).all(),
+        categories=categories(),
         brands=db.session.scalars(sa.select(Brand).order_by(Brand.name)).all(),
         concerns=db.session.scalars(sa.select(SkinConcern).order_by(SkinConcern.name)).all(),
     )
 
 
 def categories() -> Sequence[Category]:
-    """Return the categories in display order."""
-    return db.session.scalars(sa.select(Category).order_by(Category.position, Category.name)).all()
+    """Return the categories in display order (read once per request: the header shows them)."""
+    if has_request_context() and "catalog_categories" in g:
+        return g.catalog_categories  # type: ignore[no-any-return]
+    found = db.session.scalars(sa.select(Category).order_by(Category.position, Category.name)).all()
+    if has_request_context():
+        g.catalog_categories = found
+    return found
 
 
 def category_by_slug(slug: str) -> Category | None:
-    return db.session.scalar(sa.select(Category).where(Category.slug == slug))
+    """Return the category with this slug, or None."""
+    return next((c for c in categories() if c.slug == slug), None)
 
 
 def brand_by_slug(slug: str) -> Brand | None:
+    """Return the brand with this slug, or None."""
     return db.session.scalar(sa.select(Brand).where(Brand.slug == slug))
 
 

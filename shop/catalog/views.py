@@ -106,5 +106,6 @@ def product(slug: str) -> str:
         product=found,
         chosen=chosen,
         archived=found.status is ProductStatus.ARCHIVED,
+        sold_out=all(v.available <= 0 for v in variants),
         low_stock=current_app.config["SHOP_LOW_STOCK_THRESHOLD"],
     )

@@ -227,6 +227,15 @@ def test_availability_words(
     assert words in visible_text(client.get(f"/products/{slug}"))
 
 
+def test_sold_out_product_offers_no_add_to_cart(
+    client: FlaskClient, shelf: dict[str, Product]
+) -> None:
+    text = visible_text(client.get("/products/acid-serum"))
+    assert "Every size is sold out for now" in text
+    assert "Add to cart" not in text
+    assert "Add to cart" in visible_text(client.get("/products/foam-wash"))
+
+
 def test_variant_in_the_url_is_preselected(client: FlaskClient, shelf: dict[str, Product]) -> None:
     sku = shelf["oil"].variants[1].sku
     html = client.get(f"/products/oil-serum?variant={sku}").get_data(as_text=True)
