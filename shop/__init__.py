@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shop.config import load_config
-from shop.extensions import csrf, db, migrate
+from shop.extensions import csrf, db, limiter, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,23 +27,36 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(load_config(app.instance_path, config))
     _configure_logging(app)
+    if app.config["SHOP_PROXY_COUNT"]:
+        # Behind N reverse proxies, trust their X-Forwarded-* headers (client address for
+        # rate limits, https for URLs); never trust them when nothing sits in front.
+        n = app.config["SHOP_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
+    limiter.init_app(app)
 
     from shop import models  # noqa: F401  (registers every table with the metadata)
     from shop.catalog.views import bp as catalog_bp
     from shop.cli import register_cli
     from shop.core.templating import register_templating
     from shop.core.web import register_web
+    from shop.editorial.views import bp as editorial_bp
     from shop.seo.views import bp as seo_bp
 
     register_templating(app)
     register_web(app)
     app.register_blueprint(catalog_bp)
+    app.register_blueprint(editorial_bp)
     app.register_blueprint(seo_bp)
     register_cli(app)
+
+    from shop.editorial.services import notify_answered_questions
+    from shop.mail.services import register_mail_producer
+
+    register_mail_producer(app, notify_answered_questions)
     return app
 
 

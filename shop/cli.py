@@ -9,6 +9,8 @@ def register_cli(app: Flask) -> None:
     """Attach every command group to the app."""
     from shop.catalog.cli import catalog_cli
     from shop.demo.cli import demo_cli
+    from shop.mail.cli import mail_cli
 
     app.cli.add_command(catalog_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(mail_cli)

@@ -37,6 +37,17 @@ def _int_env(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _bool_env(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
 def _secret_key(env: str, instance_path: Path) -> str:
     """Return SECRET_KEY; outside production, generate it once into the instance folder."""
     key = _env("SECRET_KEY")
@@ -100,6 +111,7 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "SHOP_LOCALE": _env("SHOP_LOCALE", "en_US"),
         "SHOP_LOW_STOCK_THRESHOLD": _int_env("SHOP_LOW_STOCK_THRESHOLD", 5),
         "SHOP_PAGE_SIZE": _int_env("SHOP_PAGE_SIZE", 24),
+        "SHOP_PROXY_COUNT": _int_env("SHOP_PROXY_COUNT", 0),
         "MEDIA_ROOT": _env("MEDIA_ROOT", str(path / "media")),
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
         "SESSION_COOKIE_HTTPONLY": True,
@@ -108,6 +120,24 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
+        # Outgoing mail. "file" writes .eml files under MAIL_FILE_DIR (the default outside
+        # production, so `make run` needs no mail server); "smtp" sends through MAIL_SERVER.
+        "MAIL_BACKEND": _env("MAIL_BACKEND", "smtp" if env == "production" else "file"),
+        "MAIL_FILE_DIR": _env("MAIL_FILE_DIR", str(path / "mail")),
+        "MAIL_SERVER": _env("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": _int_env("MAIL_PORT", 25),
+        "MAIL_USERNAME": _env("MAIL_USERNAME"),
+        "MAIL_PASSWORD": _env("MAIL_PASSWORD"),
+        "MAIL_USE_TLS": _bool_env("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool_env("MAIL_USE_SSL", False),
+        "MAIL_TIMEOUT": _int_env("MAIL_TIMEOUT", 10),
+        "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER", "Dr. Hale's Shop <shop@localhost>"),
+        "MAIL_STAFF_ADDRESS": _env("MAIL_STAFF_ADDRESS", "staff@localhost"),
+        # Rate limits (Flask-Limiter): in memory by default, shared through Redis when set.
+        "REDIS_URL": _env("REDIS_URL"),
+        "RATELIMIT_STORAGE_URI": _env("REDIS_URL", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "ASK_RATE_LIMIT": _env("ASK_RATE_LIMIT", "10 per hour"),
     }
     if "DATABASE_URL" in overrides:
         overrides = {k: v for k, v in overrides.items() if k != "DATABASE_URL"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -35,6 +37,8 @@ else:
     Model = db.Model
 migrate = Migrate(compare_type=True, render_as_batch=True)
 csrf = CSRFProtect()
+# Storage comes from RATELIMIT_STORAGE_URI: memory by default, Redis when REDIS_URL is set.
+limiter = Limiter(key_func=get_remote_address)
 
 
 @sa.event.listens_for(sa.Engine, "connect")

@@ -22,13 +22,16 @@ from flask_sqlalchemy import SQLAlchemy
 from shop import create_app
 from shop.extensions import db as _db
 
+# Shared fixtures that live in their own modules.
+pytest_plugins = ["tests.fixtures_mail"]
+
 POSTGRES_ENV = "SHOP_TEST_POSTGRES_URL"
-REQUIRE_ENV = "SHOP_REQUIRE_POSTGRES"
+REQUIRE_ENV = "SHOP_REQUIRE_SERVICES"
 BACKENDS = ("sqlite", "postgresql")
 
 
-def _skip_or_fail(reason: str) -> None:
-    """Skip a PostgreSQL test with a reason; in CI (SHOP_REQUIRE_POSTGRES=1) fail instead."""
+def skip_or_fail(reason: str) -> None:
+    """Skip a test whose server is missing, with a reason; in CI (SHOP_REQUIRE_SERVICES=1) fail."""
     if os.environ.get(REQUIRE_ENV) == "1":
         pytest.fail(f"{reason} ({REQUIRE_ENV}=1 makes this a failure)")
     pytest.skip(reason)
@@ -67,7 +70,7 @@ class ThrowawayDatabases:
             with engine.connect() as conn:
                 conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         except sa.exc.OperationalError as exc:
-            _skip_or_fail(f"PostgreSQL at {POSTGRES_ENV} is unreachable: {exc.orig}")
+            skip_or_fail(f"PostgreSQL at {POSTGRES_ENV} is unreachable: {exc.orig}")
         finally:
             engine.dispose()
         self.created.append(name)
@@ -109,6 +112,7 @@ def make_app(database_url: str, media_root: Path, **overrides: Any) -> Flask:
             "SHOP_ENV": "testing",
             "DATABASE_URL": database_url,
             "MEDIA_ROOT": str(media_root),
+            "MAIL_FILE_DIR": f"{media_root}-mail",
             "SHOP_BASE_URL": "http://shop.test",
             **overrides,
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from shop.catalog.models import (
     Brand,
@@ -13,6 +14,15 @@ from shop.catalog.models import (
     ProductStatus,
     SkinConcern,
     Variant,
+)
+from shop.core.models import utcnow
+from shop.editorial.models import (
+    Answer,
+    AnswerStatus,
+    Doctor,
+    QuestionStatus,
+    ReaderQuestion,
+    Topic,
 )
 from shop.extensions import db
 from shop.inventory.services import create_stock_record
@@ -100,3 +110,76 @@ def make_product(
     db.session.flush()
     db.session.refresh(product)
     return product
+
+
+def make_doctor(name: str = "Miriam Hale", slug: str | None = None) -> Doctor:
+    n = next(_seq)
+    doctor = Doctor(
+        slug=slug or f"doctor-{n}",
+        name=name,
+        credentials="MD, FAAD",
+        title="Board-certified dermatologist",
+        practice="Hale Dermatology",
+        bio="Dr. Hale has treated skin for **twenty years**.",
+    )
+    db.session.add(doctor)
+    db.session.flush()
+    return doctor
+
+
+def make_topic(name: str | None = None, slug: str | None = None) -> Topic:
+    n = next(_seq)
+    topic = Topic(name=name or f"Topic {n}", slug=slug or f"topic-{n}", description="About it.")
+    db.session.add(topic)
+    db.session.flush()
+    return topic
+
+
+def make_answer(
+    question: str | None = None,
+    *,
+    slug: str | None = None,
+    doctor: Doctor | None = None,
+    status: AnswerStatus = AnswerStatus.PUBLISHED,
+    published_at: datetime | None = None,
+    days_ago: float = 1,
+    concerns: Sequence[SkinConcern] = (),
+    topics: Sequence[Topic] = (),
+    body: str = "## What helps\n\n- Gentle cleansing\n- Daily sunscreen\n",
+) -> Answer:
+    """Make an answer; published `days_ago` days ago unless `published_at` is given."""
+    n = next(_seq)
+    if published_at is None and status is not AnswerStatus.DRAFT:
+        published_at = utcnow() - timedelta(days=days_ago)
+    answer = Answer(
+        slug=slug or f"answer-{n}",
+        question=question or f"Question number {n}?",
+        letter="Dear Dr. Hale,\n\nMy skin is dry.\n\n— Dry in Denver",
+        body=body,
+        bottom_line=["Be gentle.", "Wear sunscreen."],
+        doctor=doctor or make_doctor(slug=f"doc-for-{n}"),
+        status=status,
+        published_at=published_at,
+        seo_description=f"Answer {n} about skin.",
+    )
+    answer.concerns = list(concerns)
+    answer.topics = list(topics)
+    db.session.add(answer)
+    db.session.flush()
+    return answer
+
+
+def make_question(
+    email: str = "reader@example.com",
+    question: str = "Why is my skin so dry in winter?",
+    *,
+    name: str | None = "Sam",
+    status: QuestionStatus = QuestionStatus.NEW,
+    answer: Answer | None = None,
+) -> ReaderQuestion:
+    stored = ReaderQuestion(
+        name=name, email=email, question=question, consent=True, status=status, answer=answer
+    )
+    db.session.add(stored)
+    db.session.flush()
+    return stored

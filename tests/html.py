@@ -58,3 +58,62 @@ def breadcrumbs(response: TestResponse) -> list[str]:
     if nav is None:
         return []
     return [visible_text(item) for item in re.findall(r"<li>(.*?)</li>", nav.group(0), re.S)]
+
+
+def csrf_token(response: TestResponse) -> str:
+    """The CSRF token a form on this page would send."""
+    html = response.get_data(as_text=True)
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html
+    )
+    assert found is not None, "the page has no CSRF token"
+    return found.group(1)
+
+
+def json_ld(response: TestResponse) -> list[object]:
+    """Every JSON-LD block on the page, parsed."""
+    import json
+
+    html = response.get_data(as_text=True)
+    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    return [json.loads(block) for block in blocks]
+
+
+class _Elements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.script_text: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, attrs))
+        self._in_script = tag == "script" and ("type", "application/ld+json") not in attrs
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.script_text.append(data)
+
+
+def injected_markup(html: str) -> list[str]:
+    """Problems a browser would run: executable scripts, on* handlers, javascript: URLs."""
+    parser = _Elements()
+    parser.feed(html)
+    problems = []
+    for tag, attrs in parser.found:
+        if tag == "script" and ("type", "application/ld+json") not in attrs:
+            problems.append(f"<script {attrs}>")
+        if tag in ("iframe", "object", "embed"):
+            problems.append(f"<{tag}>")
+        for name, value in attrs:
+            if name.startswith("on"):
+                problems.append(f"<{tag} {name}=...>")
+            if name in ("href", "src", "action") and (value or "").strip().lower().startswith(
+                "javascript:"
+            ):
+                problems.append(f"<{tag} {name}={value}>")
+    return problems

@@ -68,8 +68,41 @@ def test_demo_load_grows_a_large_synthetic_catalogue(
 ) -> None:
     result = runner.invoke(args=["demo", "load", "--products", "130"])
     assert result.exit_code == 0, result.output
-    assert "Generated 80 products" in result.output
+    assert "Grew the catalogue to 130 products" in result.output
     assert _count(db, Product) == 130
     listing = client.get("/products/?page=5")
     assert listing.status_code == 200
     assert "97–120 of 130 products" in visible_text(listing)
+
+
+def test_demo_column_is_complete_and_every_answer_page_names_its_doctor(
+    db: SQLAlchemy, runner: FlaskCliRunner, client: FlaskClient
+) -> None:
+    import feedparser
+
+    from shop.editorial.models import Doctor, QuestionStatus, ReaderQuestion, Topic
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    assert _count(db, Doctor) >= 2
+    assert _count(db, Topic) >= 8
+    waiting = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ReaderQuestion)
+        .where(ReaderQuestion.status == QuestionStatus.NEW)
+    )
+    assert (waiting or 0) >= 5
+
+    sitemap = client.get("/sitemap.xml").get_data(as_text=True)
+    answer_urls = re.findall(r"<loc>http://shop\.test(/answers/[a-z0-9-]+)</loc>", sitemap)
+    assert len(answer_urls) >= 30
+    credentials = re.compile(r"Dr\. [A-Z][a-z]+ [A-Z][a-z]+, MD, FAAD")
+    for url in answer_urls:
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert credentials.search(visible_text(page)), url
+    assert "/answers/botox-dysport-migraine-jaw-tension" in answer_urls
+
+    feed = feedparser.parse(client.get("/answers/feed.xml").get_data())
+    assert not feed.bozo
+    assert feed.version == "atom10"
+    assert len(feed.entries) == 20

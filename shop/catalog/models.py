@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.core.models import TimestampMixin
+from shop.core.models import TimestampMixin, str_enum
 from shop.extensions import Model, db
 
 if TYPE_CHECKING:
@@ -82,15 +82,7 @@ class Product(TimestampMixin, Model):
     brand_id: Mapped[int] = mapped_column(sa.ForeignKey("brands.id"), index=True)
     category_id: Mapped[int] = mapped_column(sa.ForeignKey("categories.id"), index=True)
     status: Mapped[ProductStatus] = mapped_column(
-        sa.Enum(
-            ProductStatus,
-            name="product_status",
-            native_enum=False,
-            length=16,
-            values_callable=lambda e: [m.value for m in e],
-            validate_strings=True,
-        ),
-        default=ProductStatus.DRAFT,
+        str_enum(ProductStatus, "product_status"), default=ProductStatus.DRAFT
     )
     # Lower ranks come first on the home page and in the "featured" sort; NULL is not featured.
     featured_rank: Mapped[int | None] = mapped_column(default=None)

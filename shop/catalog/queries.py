@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import sqlalchemy as sa
 from flask import g, has_request_context
@@ -20,6 +19,7 @@ from shop.catalog.models import (
     product_concerns,
 )
 from shop.core.pagination import Page
+from shop.core.sitemap import SitemapEntry
 from shop.extensions import db
 from shop.inventory.models import StockRecord
 
@@ -227,13 +227,6 @@ def storefront_product(slug: str) -> Product | None:
             selectinload(Product.concerns),
         )
     )
-
-
-@dataclass(frozen=True)
-class SitemapEntry:
-    endpoint: str
-    slug: str
-    lastmod: datetime | None
 
 
 def sitemap_entries() -> list[SitemapEntry]:

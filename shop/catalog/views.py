@@ -8,17 +8,19 @@ from werkzeug.datastructures import MultiDict
 from shop.catalog import queries
 from shop.catalog.forms import CatalogFilterForm
 from shop.catalog.models import ProductStatus
+from shop.editorial.queries import latest_answers
 
 bp = Blueprint("catalog", __name__)
 
 
 @bp.get("/")
 def home() -> str:
-    """Show featured products and the categories."""
+    """Show featured products, the categories and the doctor's latest answers."""
     return render_template(
         "catalog/home.html",
         featured=queries.featured_products(limit=8),
         categories=queries.categories(),
+        latest_answers=latest_answers(limit=3),
     )
 
 

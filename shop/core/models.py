@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -19,4 +20,16 @@ class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+def str_enum(cls: type[enum.Enum], name: str) -> sa.Enum:
+    """A portable enum column: the members' values as strings, checked by SQLAlchemy."""
+    return sa.Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=16,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, request, url_for
+from babel.dates import format_date
+from flask import Flask, current_app, has_request_context, request, url_for
 from markupsafe import Markup
 
 from shop.core.markdown import render_markdown
@@ -23,6 +24,28 @@ def money(amount: int | None, currency: str | None = None) -> str:
     return format_money(
         amount, currency or current_app.config["SHOP_CURRENCY"], current_app.config["SHOP_LOCALE"]
     )
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite hands timezone-aware columns back naive; every stored time is UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def isodate(moment: datetime | date | None) -> str:
+    """ISO 8601 for machines (feeds, JSON-LD, <time datetime>), in UTC."""
+    if moment is None:
+        return ""
+    if isinstance(moment, datetime):
+        return _as_utc(moment).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return moment.isoformat()
+
+
+def longdate(moment: datetime | date | None) -> str:
+    """A date for people, in the shop's locale: "November 25, 2026"."""
+    if moment is None:
+        return ""
+    day = _as_utc(moment).date() if isinstance(moment, datetime) else moment
+    return str(format_date(day, "long", locale=current_app.config["SHOP_LOCALE"]))
 
 
 def availability(available: int) -> tuple[str, str]:
@@ -60,8 +83,13 @@ def canonical_url(endpoint: str | None = None, keep: tuple[str, ...] = (), **val
 
 
 def absolute_url(endpoint: str, **values: Any) -> str:
-    """Return an absolute URL on SHOP_BASE_URL (for sitemaps, feeds and mail)."""
-    return str(current_app.config["SHOP_BASE_URL"]) + url_for(endpoint, **values)
+    """Return an absolute URL on SHOP_BASE_URL, in a request or not (sitemaps, feeds, mail)."""
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:
+        # Mail is also written by CLI commands, where there is no request to build URLs from.
+        path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return str(current_app.config["SHOP_BASE_URL"]) + path
 
 
 def url_with(**changes: Any) -> str:
@@ -82,6 +110,8 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["major"] = format_major
+    app.jinja_env.filters["isodate"] = isodate
+    app.jinja_env.filters["longdate"] = longdate
     app.jinja_env.filters["media_url"] = lambda path: absolute_url("media", filename=path)
     app.jinja_env.globals.update(
         availability=availability,

@@ -68,6 +68,12 @@ def register_web(app: Flask) -> None:
             description = (
                 "This form expired or was sent from elsewhere. Go back, reload and try again."
             )
+        elif exc.code == 429:
+            # Flask-Limiter describes the limit ("10 per 1 hour"); readers need what to do.
+            description = (
+                "You have sent several requests in a short time. Please wait a while and try "
+                "again; anything you already sent has been received."
+            )
         # Werkzeug's stock descriptions talk to developers; keep ours and replace theirs.
         if description and type(exc).description == description:
             description = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template
 
 from shop.catalog import queries as catalog_queries
+from shop.editorial import queries as editorial_queries
 
 bp = Blueprint("seo", __name__)
 
@@ -12,7 +13,8 @@ bp = Blueprint("seo", __name__)
 @bp.get("/sitemap.xml")
 def sitemap() -> Response:
     """List every public page a search engine should index, with its last change."""
-    xml = render_template("seo/sitemap.xml", entries=catalog_queries.sitemap_entries())
+    entries = catalog_queries.sitemap_entries() + editorial_queries.sitemap_entries()
+    xml = render_template("seo/sitemap.xml", entries=entries)
     return Response(xml, mimetype="application/xml")
 
 

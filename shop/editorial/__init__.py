@@ -1,0 +1,1 @@
+"""The doctor's column: doctors, answers, topics, and readers' questions."""

@@ -1,0 +1,8 @@
+"""Outgoing mail through an outbox: written in the caller's transaction, sent afterwards.
+
+A message is a row in `outbox_messages`, added by `queue_mail` / `queue_raw` in the same
+transaction as whatever caused it, so it exists exactly when that work was committed.
+`send_pending` (the `flask mail send-pending` command) and `deliver` (right after a
+request's commit) send it; a failed send stays queued with its error and is retried
+with growing delays, so nothing is lost while the mail server is down.
+"""
