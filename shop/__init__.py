@@ -39,18 +39,28 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
 
     from shop import models  # noqa: F401  (registers every table with the metadata)
+    from shop.cart import register_cart
     from shop.catalog.views import bp as catalog_bp
+    from shop.checkout.views import bp as checkout_bp
     from shop.cli import register_cli
     from shop.core.templating import register_templating
     from shop.core.web import register_web
     from shop.editorial.views import bp as editorial_bp
+    from shop.orders.views import bp as orders_bp
+    from shop.payments.gateway import init_payments
+    from shop.payments.views import bp as payments_bp
     from shop.seo.views import bp as seo_bp
 
     register_templating(app)
     register_web(app)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(editorial_bp)
+    app.register_blueprint(checkout_bp)
+    app.register_blueprint(orders_bp)
+    app.register_blueprint(payments_bp)
+    init_payments(app)
     app.register_blueprint(seo_bp)
+    register_cart(app)
     register_cli(app)
 
     from shop.editorial.services import notify_answered_questions

@@ -10,7 +10,9 @@ def register_cli(app: Flask) -> None:
     from shop.catalog.cli import catalog_cli
     from shop.demo.cli import demo_cli
     from shop.mail.cli import mail_cli
+    from shop.orders.cli import orders_cli
 
     app.cli.add_command(catalog_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(orders_cli)

@@ -138,6 +138,22 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "RATELIMIT_STORAGE_URI": _env("REDIS_URL", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "ASK_RATE_LIMIT": _env("ASK_RATE_LIMIT", "10 per hour"),
+        # Payments. STRIPE_API_BASE points stripe-python at the local sandbox (make run, tests);
+        # unset, the same code talks to Stripe.
+        "STRIPE_SECRET_KEY": _env("STRIPE_SECRET_KEY"),
+        "STRIPE_WEBHOOK_SECRET": _env("STRIPE_WEBHOOK_SECRET"),
+        "STRIPE_API_BASE": _env("STRIPE_API_BASE"),
+        "STRIPE_MAX_NETWORK_RETRIES": _int_env("STRIPE_MAX_NETWORK_RETRIES", 2),
+        "STRIPE_TIMEOUT": _int_env("STRIPE_TIMEOUT", 20),
+        "STRIPE_SANDBOX_BANNER": _bool_env("STRIPE_SANDBOX_BANNER", False),
+        "SHOP_SHIPPING_COUNTRIES": [
+            c.strip().upper()
+            for c in (_env("SHOP_SHIPPING_COUNTRIES", "US,CA") or "").split(",")
+            if c.strip()
+        ],
+        "SHOP_SHIPPING_FLAT_RATE": _int_env("SHOP_SHIPPING_FLAT_RATE", 695),
+        "SHOP_FREE_SHIPPING_OVER": _int_env("SHOP_FREE_SHIPPING_OVER", 7500),
+        "CHECKOUT_SESSION_MINUTES": _int_env("CHECKOUT_SESSION_MINUTES", 30),
     }
     if "DATABASE_URL" in overrides:
         overrides = {k: v for k, v in overrides.items() if k != "DATABASE_URL"}

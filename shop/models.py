@@ -1,15 +1,23 @@
 """Import every domain's models so the metadata (and Alembic) sees all tables."""
 
+from shop.cart.models import Cart, CartLine
 from shop.catalog.models import Brand, Category, Product, ProductImage, SkinConcern, Variant
 from shop.editorial.models import Answer, Doctor, ReaderQuestion, Topic
 from shop.inventory.models import StockAdjustment, StockRecord
 from shop.mail.models import OutboxMessage
+from shop.orders.models import Order, OrderEvent, OrderLine
+from shop.payments.models import StripeEvent
 
 __all__ = [
     "Answer",
     "Brand",
+    "Cart",
+    "CartLine",
     "Category",
     "Doctor",
+    "Order",
+    "OrderEvent",
+    "OrderLine",
     "OutboxMessage",
     "Product",
     "ProductImage",
@@ -17,6 +25,7 @@ __all__ = [
     "SkinConcern",
     "StockAdjustment",
     "StockRecord",
+    "StripeEvent",
     "Topic",
     "Variant",
 ]

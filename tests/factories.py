@@ -183,3 +183,27 @@ def make_question(
     db.session.add(stored)
     db.session.flush()
     return stored
+
+
+# Cart factories (appended after the catalogue's and the column's).
+import secrets  # noqa: E402
+
+from shop.cart.models import Cart, CartLine  # noqa: E402
+
+
+def make_cart(lines: Sequence[tuple[Variant, int]] = ()) -> Cart:
+    """Make a cart holding (variant, quantity) lines, each seen at today's price."""
+    cart = Cart(token=secrets.token_urlsafe(32), version=0)
+    db.session.add(cart)
+    db.session.flush()
+    for variant, quantity in lines:
+        db.session.add(
+            CartLine(
+                cart_id=cart.id,
+                variant_id=variant.id,
+                quantity=quantity,
+                price_seen=variant.price,
+            )
+        )
+    db.session.flush()
+    return cart

@@ -29,7 +29,7 @@ def str_enum(cls: type[enum.Enum], name: str) -> sa.Enum:
         cls,
         name=name,
         native_enum=False,
-        length=16,
+        length=max(16, *(len(str(m.value)) for m in cls)),
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )

@@ -19,7 +19,7 @@ from shop.editorial import queries
 from shop.editorial.forms import AnswerIndexForm, AskForm
 from shop.editorial.services import submit_question
 from shop.extensions import db, limiter
-from shop.mail.services import deliver
+from shop.mail.services import deliver_queued_now
 
 bp = Blueprint("editorial", __name__)
 
@@ -106,7 +106,7 @@ def ask() -> str | BaseResponse:
     form = AskForm()
     if form.validate_on_submit():
         try:
-            _, message_ids = submit_question(
+            submit_question(
                 form.name.data, form.email.data, form.question.data, bool(form.consent.data)
             )
             db.session.commit()
@@ -115,7 +115,7 @@ def ask() -> str | BaseResponse:
             form.form_errors.append(exc.message)
         else:
             # The question is safe in the database; mail that fails now waits in the outbox.
-            deliver(message_ids)
+            deliver_queued_now()
             return redirect(url_for("editorial.ask_thanks"), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("editorial/ask.html", form=form), status  # type: ignore[return-value]

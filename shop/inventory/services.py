@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from shop.extensions import db
-from shop.inventory.exceptions import StockError
+from shop.inventory.exceptions import OutOfStock, StockError
 from shop.inventory.models import StockAdjustment, StockRecord
 
 # Why on-hand stock changed; the admin and CLI offer these words.
@@ -102,3 +102,76 @@ def create_stock_records(opening: list[tuple[int, int]], reason: str = "initial"
     ]
     if adjustments:
         db.session.execute(sa.insert(StockAdjustment), adjustments)
+
+
+# --- Reservations for checkouts ---------------------------------------------------------
+#
+# A checkout holds units by raising `allocated`; payment turns the hold into a sale (both
+# on_hand and allocated go down); an expired or failed checkout gives the hold back.
+# Rows are always changed in ascending variant-id order, so two checkouts sharing variants
+# take their row locks in the same order and can never deadlock. Each change is one
+# conditional UPDATE, so stock can never be oversold, even by concurrent requests.
+
+
+def _in_lock_order(quantities: dict[int, int]) -> list[tuple[int, int]]:
+    return sorted((vid, qty) for vid, qty in quantities.items() if qty > 0)
+
+
+def allocate_stock(quantities: dict[int, int]) -> None:
+    """Hold units for a checkout ({variant id: quantity}); all or nothing.
+
+    Raises `OutOfStock` naming the first variant that cannot be held; the caller rolls back.
+    """
+    for variant_id, qty in _in_lock_order(quantities):
+        held = db.session.execute(
+            sa.update(StockRecord)
+            .where(
+                StockRecord.variant_id == variant_id,
+                StockRecord.on_hand - StockRecord.allocated >= qty,
+            )
+            .values(allocated=StockRecord.allocated + qty)
+            .execution_options(synchronize_session=False)
+        )
+        if held.rowcount != 1:  # type: ignore[attr-defined]
+            raise OutOfStock(variant_id)
+    db.session.flush()
+
+
+def release_stock(quantities: dict[int, int]) -> None:
+    """Give back units a checkout held (it expired, failed or was cancelled)."""
+    for variant_id, qty in _in_lock_order(quantities):
+        db.session.execute(
+            sa.update(StockRecord)
+            .where(StockRecord.variant_id == variant_id, StockRecord.allocated >= qty)
+            .values(allocated=StockRecord.allocated - qty)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.flush()
+
+
+def consume_stock(quantities: dict[int, int], note: str = "") -> None:
+    """Turn held units into a sale: they leave on_hand and allocated, recorded as "sold"."""
+    for variant_id, qty in _in_lock_order(quantities):
+        new_on_hand = db.session.execute(
+            sa.update(StockRecord)
+            .where(
+                StockRecord.variant_id == variant_id,
+                StockRecord.allocated >= qty,
+                StockRecord.on_hand >= qty,
+            )
+            .values(on_hand=StockRecord.on_hand - qty, allocated=StockRecord.allocated - qty)
+            .returning(StockRecord.on_hand)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+        if new_on_hand is None:
+            raise StockError(f"Variant {variant_id} does not hold {qty} units to sell.")
+        db.session.add(
+            StockAdjustment(
+                variant_id=variant_id,
+                delta=-qty,
+                on_hand_after=new_on_hand,
+                reason="sold",
+                note=note,
+            )
+        )
+    db.session.flush()

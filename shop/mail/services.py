@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, g, render_template
 from jinja2 import Template, TemplateNotFound
 
 from shop.core.models import utcnow
@@ -151,7 +151,15 @@ def queue_raw(
     )
     db.session.add(message)
     db.session.flush()
+    # Remember it, so the request that queued it can try to deliver it after its commit.
+    g.setdefault("queued_mail_ids", []).append(message.id)
     return message
+
+
+def deliver_queued_now() -> SendReport:
+    """Try to send what this request or command queued (call after its commit)."""
+    ids = g.pop("queued_mail_ids", [])
+    return deliver(ids) if ids else SendReport()
 
 
 def send_pending(limit: int = 100, now: datetime | None = None) -> SendReport:

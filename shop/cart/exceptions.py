@@ -1,0 +1,13 @@
+"""Errors raised by the cart."""
+
+from __future__ import annotations
+
+from shop.core.errors import DomainError, NotFound
+
+
+class CartError(DomainError):
+    """The cart refused a change; the message tells the shopper why and what to do."""
+
+
+class LineNotFound(CartError, NotFound):
+    """The line is not in this cart (gone already, or another shopper's)."""

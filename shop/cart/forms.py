@@ -1,0 +1,75 @@
+"""Cart forms: add to cart, change a quantity, and the CSRF-only remove and checkout buttons."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange
+
+from shop.cart.models import MAX_QUANTITY
+
+QUANTITY_MESSAGE = f"Enter a quantity as a whole number from 1 to {MAX_QUANTITY}."
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")
+
+
+class QuantityField(IntegerField):
+    """A whole number of units; "1.5", "x", "-1" or a huge number get one plain message."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        text = str(valuelist[0]).strip()
+        if not _WHOLE_NUMBER.fullmatch(text):
+            self.data = None
+            raise ValueError(QUANTITY_MESSAGE)
+        self.data = int(text)
+
+
+def _quantity() -> QuantityField:
+    return QuantityField(
+        "Quantity",
+        validators=[
+            InputRequired(QUANTITY_MESSAGE),
+            NumberRange(min=1, max=MAX_QUANTITY, message=QUANTITY_MESSAGE),
+        ],
+    )
+
+
+class CartForm(FlaskForm):
+    """Base of the cart's forms: one message to flash when a form is refused."""
+
+    def first_error(self) -> str:
+        for errors in self.errors.values():
+            if errors:
+                return str(errors[0])
+        return "That did not work. Please try again."
+
+
+class QuantityForm(CartForm):
+    """A cart line's new quantity."""
+
+    quantity = _quantity()
+
+    def units(self) -> int:
+        """The quantity asked for, once the form has validated."""
+        return int(self.quantity.data or 0)
+
+
+class AddToCartForm(QuantityForm):
+    """The product page's form; `next` is where to go afterwards (checked by the view)."""
+
+    variant = StringField(
+        "Size",
+        validators=[
+            InputRequired("Choose a size."),
+            Length(max=64, message="Choose a size from the list."),
+        ],
+    )
+    next = HiddenField()
+
+
+class CartActionForm(CartForm):
+    """A button that only needs its CSRF token: remove a line, go to checkout."""

@@ -1,0 +1,169 @@
+"""The cart page and its actions. The cart's token lives in the signed session cookie."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    has_request_context,
+    make_response,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from shop.cart.exceptions import CartError, LineNotFound
+from shop.cart.forms import AddToCartForm, CartActionForm, QuantityForm
+from shop.cart.queries import cart_item_count, cart_view, line_label, product_slug_for_sku
+from shop.cart.services import (
+    acknowledge_prices,
+    add_item,
+    get_cart,
+    get_or_create_cart,
+    remove_line,
+    set_quantity,
+)
+from shop.extensions import db
+
+bp = Blueprint("cart", __name__)
+
+SESSION_KEY = "cart_token"
+NOT_IN_CART = "That item is not in your cart. It may have been removed already."
+
+
+def _token() -> str | None:
+    token = session.get(SESSION_KEY)
+    return token if isinstance(token, str) else None
+
+
+def cart_count() -> int:
+    """Count the units in this visitor's cart, for the header."""
+    if not has_request_context():
+        return 0
+    token = _token()
+    return cart_item_count(token) if token else 0
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Accept only a path inside the shop ("/products/x"), never another site."""
+    if not target or len(target) > 2000 or not target.startswith("/"):
+        return None
+    # "//host" and "/\host" are other sites to a browser, which also drops tabs and newlines.
+    if target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def _product_page(sku: str | None) -> str:
+    slug = product_slug_for_sku(sku[:64]) if sku else None
+    if slug is None:
+        return url_for("catalog.products")
+    return url_for("catalog.product", slug=slug, variant=sku)
+
+
+def _added(quantity: int, label: str) -> str:
+    if quantity == 1:
+        return f"Added {label} to your cart."
+    return f"Added {quantity} of {label} to your cart."
+
+
+def _back_to_cart() -> Response:
+    return redirect(url_for("cart.view"), code=303)
+
+
+@bp.get("/cart")
+def view() -> Response:
+    """Show the cart: lines at today's prices, problems, price changes, subtotal, checkout."""
+    cart = get_cart(_token())
+    summary = cart_view(cart)
+    if cart is not None and summary.notices:
+        # The notices are on this page; from now on the cart compares with these prices.
+        acknowledge_prices(cart.id)
+        db.session.commit()
+    page = render_template(
+        "cart/cart.html",
+        cart=summary,
+        shipping_flat_rate=int(current_app.config["SHOP_SHIPPING_FLAT_RATE"]),
+        free_shipping_over=int(current_app.config["SHOP_FREE_SHIPPING_OVER"]),
+    )
+    response = make_response(page)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/cart/add")
+def add() -> Response:
+    """Add a size of a product to the cart, making the cart on the first add."""
+    form = AddToCartForm()
+    if not form.validate():
+        flash(form.first_error(), "error")
+        return redirect(_product_page(form.variant.data), code=303)
+    try:
+        cart = get_or_create_cart(_token())
+        line = add_item(cart.id, form.variant.data, form.units())
+        message = _added(form.units(), line_label(cart.id, line.id) or "the item")
+        token = cart.token
+        db.session.commit()
+    except CartError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(_product_page(form.variant.data), code=303)
+    session[SESSION_KEY] = token
+    session.permanent = True
+    flash(message)
+    return redirect(_safe_next(form.next.data) or url_for("cart.view"), code=303)
+
+
+@bp.post("/cart/lines/<int:line_id>")
+def update(line_id: int) -> Response:
+    """Change the quantity of one line of this visitor's cart."""
+    cart = get_cart(_token())
+    label = line_label(cart.id, line_id) if cart is not None else None
+    if cart is None or label is None:
+        abort(404, description=NOT_IN_CART)
+    form = QuantityForm()
+    if not form.validate():
+        flash(form.first_error(), "error")
+        return _back_to_cart()
+    try:
+        set_quantity(cart.id, line_id, form.units())
+        db.session.commit()
+    except LineNotFound:
+        db.session.rollback()
+        abort(404, description=NOT_IN_CART)
+    except CartError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _back_to_cart()
+    flash(f"{label}: the quantity is now {form.units()}.")
+    return _back_to_cart()
+
+
+@bp.post("/cart/lines/<int:line_id>/remove")
+def remove(line_id: int) -> Response:
+    """Take one line out of this visitor's cart."""
+    cart = get_cart(_token())
+    label = line_label(cart.id, line_id) if cart is not None else None
+    if cart is None or label is None:
+        abort(404, description=NOT_IN_CART)
+    form = CartActionForm()
+    if not form.validate():
+        flash(form.first_error(), "error")
+        return _back_to_cart()
+    try:
+        remove_line(cart.id, line_id)
+        db.session.commit()
+    except LineNotFound:
+        db.session.rollback()
+        abort(404, description=NOT_IN_CART)
+    flash(f"Removed {label} from your cart.")
+    return _back_to_cart()

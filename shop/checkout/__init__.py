@@ -1,0 +1,1 @@
+"""Checkout: cart -> pending order (stock held) -> Stripe Checkout Session -> redirect."""

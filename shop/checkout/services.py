@@ -1,0 +1,266 @@
+"""The checkout flow, from the cart to Stripe and back.
+
+start_checkout, step by step:
+
+1. Tidy up: orders whose checkout time ran out are settled with Stripe (bounded).
+2. Read the cart with prices from the database; refuse if any line has a problem.
+3. Reuse this cart's pending order when the cart has not changed (a double click, or
+   coming back from Stripe's page), so one cart never makes two orders for the same goods.
+4. Otherwise claim the cart with a conditional UPDATE on its version (the loser of a
+   double click waits, then finds the winner's order), create the pending order with
+   line snapshots and totals computed here, and hold its stock (ascending variant id,
+   conditional UPDATEs: no oversell, no deadlock). Commit.
+5. Create the Checkout Session with an idempotency key derived from the order, outside
+   any database transaction so no lock waits on the network. If Stripe fails, the order
+   is cancelled and its stock released at once: no pending order keeps stock.
+6. Store the session on the order, commit, and send the customer to Stripe.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+
+from shop.cart.models import Cart
+from shop.cart.queries import cart_view
+from shop.cart.services import get_cart
+from shop.checkout.exceptions import CheckoutError
+from shop.core.models import utcnow
+from shop.extensions import db
+from shop.inventory.exceptions import OutOfStock
+from shop.orders.models import Order, OrderStatus
+from shop.orders.services import (
+    LineSnapshot,
+    cart_fingerprint,
+    close_unpaid,
+    create_pending_order,
+    expired_pending_orders,
+    fulfil_checkout,
+    shipping_for,
+)
+from shop.payments.exceptions import PaymentError
+from shop.payments.gateway import CheckoutRequest, LineItem, ShippingOption, gateway
+from shop.payments.webhooks import facts_from
+
+logger = logging.getLogger("shop.checkout")
+
+# A pending order is reused only if the customer still has this long to pay.
+REUSE_MARGIN = timedelta(minutes=2)
+# Stripe expires sessions at their time; allow for clocks that differ a little.
+EXPIRY_GRACE = timedelta(minutes=2)
+
+
+def _snapshots(cart: Cart) -> tuple[list[LineSnapshot], str]:
+    view = cart_view(cart)
+    if not view.lines:
+        raise CheckoutError("Your cart is empty.")
+    if not view.ready_for_checkout:
+        raise CheckoutError("Some items in your cart need your attention before checkout.")
+    lines = [
+        LineSnapshot(
+            variant_id=line.variant_id,
+            product_name=line.product_name,
+            size_label=line.size_label,
+            sku=line.sku,
+            unit_price=line.unit_price,
+            quantity=line.quantity,
+        )
+        for line in view.lines
+    ]
+    return lines, view.currency
+
+
+def _reusable_order(cart_id: int, fingerprint: str) -> Order | None:
+    return db.session.scalar(
+        sa.select(Order)
+        .where(
+            Order.cart_id == cart_id,
+            Order.status == OrderStatus.PENDING,
+            Order.cart_fingerprint == fingerprint,
+            Order.checkout_expires_at > utcnow() + REUSE_MARGIN,
+        )
+        .order_by(Order.id.desc())
+    )
+
+
+def _claim_cart(cart: Cart) -> bool:
+    claimed = db.session.execute(
+        sa.update(Cart)
+        .where(Cart.id == cart.id, Cart.version == cart.version)
+        .values(version=Cart.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    won: bool = claimed.rowcount == 1  # type: ignore[attr-defined]
+    return won
+
+
+def _checkout_request(order: Order) -> CheckoutRequest:
+    config = current_app.config
+    shipping_name, shipping_amount = shipping_for(order.subtotal)
+    assert order.checkout_expires_at is not None
+    return CheckoutRequest(
+        idempotency_key=f"checkout-order-{order.id}-{order.cart_fingerprint[:16]}",
+        currency=order.currency,
+        lines=[
+            LineItem(
+                name=f"{line.product_name} ({line.size_label})"
+                if line.size_label
+                else line.product_name,
+                unit_amount=line.unit_price,
+                quantity=line.quantity,
+            )
+            for line in order.lines
+        ],
+        shipping_options=[ShippingOption(shipping_name, shipping_amount)],
+        allowed_countries=list(config["SHOP_SHIPPING_COUNTRIES"]),
+        success_url=config["SHOP_BASE_URL"]
+        + url_for("checkout.success")
+        + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=config["SHOP_BASE_URL"] + url_for("checkout.cancel", order=order.public_id),
+        expires_at=order.checkout_expires_at,
+        client_reference_id=str(order.id),
+        metadata={"order_id": str(order.id), "order_number": order.number or ""},
+        customer_email=order.email,
+    )
+
+
+def _abandon_other_pending(cart_id: int, fingerprint: str) -> None:
+    """Close this cart's older pending orders for other goods, after closing their sessions.
+
+    A session is expired at Stripe first, so it can no longer be paid; if it turns out it
+    was paid meanwhile, the order is fulfilled instead. If Stripe cannot be reached the old
+    order is left alone: it stays valid and its hold ends when its session expires.
+    """
+    others = db.session.scalars(
+        sa.select(Order).where(
+            Order.cart_id == cart_id,
+            Order.status == OrderStatus.PENDING,
+            Order.cart_fingerprint != fingerprint,
+        )
+    ).all()
+    for old in others:
+        try:
+            if old.stripe_session_id:
+                session = gateway().expire_checkout_session(old.stripe_session_id)
+                if session.paid:
+                    fulfil_checkout(old, facts_from(session))
+                    db.session.commit()
+                    continue
+            close_unpaid(
+                old, OrderStatus.CANCELLED, "Replaced by a new checkout of a changed cart."
+            )
+            db.session.commit()
+        except PaymentError:
+            db.session.rollback()
+            logger.warning("could not close the session of order %s; leaving it", old.number)
+
+
+def start_checkout(cart_token: str | None) -> str:
+    """Start paying for the cart; return the Stripe Checkout URL to send the customer to."""
+    release_expired_orders(limit=5)
+    cart = get_cart(cart_token)
+    if cart is None:
+        raise CheckoutError("Your cart is empty.")
+    lines, currency = _snapshots(cart)
+    fingerprint = cart_fingerprint(lines)
+    order = _reusable_order(cart.id, fingerprint)
+    if order is None:
+        _abandon_other_pending(cart.id, fingerprint)
+        cart = get_cart(cart_token)
+        assert cart is not None
+        if not _claim_cart(cart):
+            # Another request for this cart (a double click) got there first: use its order.
+            db.session.rollback()
+            order = _reusable_order(cart.id, fingerprint)
+            if order is None:
+                raise CheckoutError("Your cart changed while checking out. Please try again.")
+        else:
+            try:
+                order = create_pending_order(lines, currency, cart.id)
+            except OutOfStock as exc:
+                db.session.rollback()
+                raise CheckoutError(
+                    "Someone bought the last of an item in your cart a moment ago. "
+                    "Please check your cart."
+                ) from exc
+            order.checkout_expires_at = utcnow() + timedelta(
+                minutes=int(current_app.config["CHECKOUT_SESSION_MINUTES"])
+            )
+            db.session.commit()
+    if order.checkout_url and order.stripe_session_id:
+        return order.checkout_url
+    try:
+        session = gateway().create_checkout_session(_checkout_request(order))
+    except PaymentError as exc:
+        db.session.rollback()
+        close_unpaid(
+            order, OrderStatus.CANCELLED, f"Stripe could not start the checkout: {exc.message}"
+        )
+        db.session.commit()
+        raise CheckoutError(
+            "We could not reach our payment provider, so nothing was charged. "
+            "Please try again in a minute."
+        ) from exc
+    db.session.execute(
+        sa.update(Order)
+        .where(Order.id == order.id)
+        .values(stripe_session_id=session.id, checkout_url=session.url)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if not session.url:
+        raise CheckoutError(
+            "Our payment provider did not give us a payment page. Please try again."
+        )
+    return session.url
+
+
+def confirm_from_success_page(session_id: str) -> Order | None:
+    """Ask Stripe about a session the customer came back from and record it (idempotent)."""
+    session = gateway().retrieve_checkout_session(session_id)
+    order = db.session.scalar(sa.select(Order).where(Order.stripe_session_id == session.id))
+    if order is None:
+        ref = session.metadata.get("order_id") or session.client_reference_id
+        order = db.session.get(Order, int(ref)) if ref and ref.isdigit() else None
+    if order is None:
+        return None
+    order = db.session.get(Order, order.id, with_for_update=True, populate_existing=True)
+    assert order is not None
+    fulfil_checkout(order, facts_from(session))
+    db.session.commit()
+    return order
+
+
+def release_expired_orders(limit: int = 50) -> int:
+    """Settle orders whose checkout time is over, after asking Stripe; return how many.
+
+    Paid after all (a lost webhook): fulfilled. Still open: expired at Stripe first, so it
+    can no longer be paid. Expired or never created: closed and their stock released.
+    Errors talking to Stripe leave an order for the next run.
+    """
+    settled = 0
+    for order in expired_pending_orders(now=utcnow() - EXPIRY_GRACE, limit=limit):
+        try:
+            if order.stripe_session_id:
+                session = gateway().retrieve_checkout_session(order.stripe_session_id)
+                if session.status == "open":
+                    session = gateway().expire_checkout_session(session.id)
+                locked = db.session.get(
+                    Order, order.id, with_for_update=True, populate_existing=True
+                )
+                assert locked is not None
+                if session.status == "complete":
+                    fulfil_checkout(locked, facts_from(session))
+                else:
+                    close_unpaid(locked, OrderStatus.EXPIRED, "The checkout expired unpaid.")
+            else:
+                close_unpaid(order, OrderStatus.EXPIRED, "The checkout was never opened.")
+            db.session.commit()
+            settled += 1
+        except PaymentError:
+            db.session.rollback()
+            logger.warning("order %s: Stripe unreachable; will try again", order.number)
+    return settled

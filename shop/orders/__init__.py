@@ -1,0 +1,1 @@
+"""Orders: what was bought (snapshotted), its money, and where it is in its life."""

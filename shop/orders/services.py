@@ -1,0 +1,288 @@
+"""Order writes: create a pending order, and move it through its life.
+
+Every status change goes through `_move`, which checks the transition table and uses a
+conditional UPDATE on the current status. Two writers racing (the webhook and the
+success page, or a duplicate delivery) can therefore never both act: exactly one wins
+the UPDATE, the other sees it lost and does nothing. Stock moves happen in the same
+unit of work as the status change that causes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from shop.core.models import utcnow
+from shop.core.templating import absolute_url
+from shop.extensions import db
+from shop.inventory.services import allocate_stock, consume_stock, release_stock
+from shop.mail.services import queue_mail
+from shop.orders.exceptions import OrderError
+from shop.orders.models import (
+    HOLDING_STOCK,
+    TRANSITIONS,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+)
+
+logger = logging.getLogger("shop.orders")
+
+
+@dataclass(frozen=True)
+class LineSnapshot:
+    """One cart line as it is bought: copied onto the order."""
+
+    variant_id: int
+    product_name: str
+    size_label: str
+    sku: str
+    unit_price: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class PaymentFacts:
+    """What the payment provider says about a checkout, in the shop's own words."""
+
+    session_id: str
+    paid: bool
+    status: str
+    payment_status: str
+    amount_total: int | None
+    currency: str | None
+    email: str | None = None
+    customer_name: str | None = None
+    shipping_name: str | None = None
+    shipping_address: dict[str, Any] | None = None
+    shipping_amount: int | None = None
+    payment_intent_id: str | None = None
+
+
+def cart_fingerprint(lines: Sequence[LineSnapshot]) -> str:
+    """A digest of what is being bought, so the same cart reuses its pending order."""
+    text = ";".join(
+        f"{line.variant_id}:{line.quantity}:{line.unit_price}"
+        for line in sorted(lines, key=lambda snapshot: snapshot.variant_id)
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def shipping_for(subtotal: int) -> tuple[str, int]:
+    """The shipping option for a subtotal: a flat rate, free above a threshold."""
+    threshold = int(current_app.config["SHOP_FREE_SHIPPING_OVER"])
+    if threshold and subtotal >= threshold:
+        return "Free standard shipping", 0
+    return "Standard shipping", int(current_app.config["SHOP_SHIPPING_FLAT_RATE"])
+
+
+def _event(order: Order, kind: str, message: str) -> None:
+    db.session.add(OrderEvent(order_id=order.id, kind=kind, message=message[:500]))
+
+
+def create_pending_order(
+    lines: Sequence[LineSnapshot], currency: str, cart_id: int | None, email: str | None = None
+) -> Order:
+    """Create a pending order from line snapshots and hold its stock (all or nothing).
+
+    Raises `OutOfStock` when a line cannot be held; the caller rolls back.
+    """
+    if not lines:
+        raise OrderError("There is nothing to buy.")
+    subtotal = sum(line.unit_price * line.quantity for line in lines)
+    _, shipping = shipping_for(subtotal)
+    order = Order(
+        public_id=secrets.token_urlsafe(16),
+        status=OrderStatus.PENDING,
+        email=email,
+        cart_id=cart_id,
+        cart_fingerprint=cart_fingerprint(lines),
+        currency=currency,
+        subtotal=subtotal,
+        shipping=shipping,
+        total=subtotal + shipping,
+    )
+    order.lines = [
+        OrderLine(
+            variant_id=line.variant_id,
+            product_name=line.product_name,
+            size_label=line.size_label,
+            sku=line.sku,
+            unit_price=line.unit_price,
+            quantity=line.quantity,
+            line_total=line.unit_price * line.quantity,
+        )
+        for line in lines
+    ]
+    db.session.add(order)
+    db.session.flush()
+    order.number = f"DH-{100000 + order.id}"
+    allocate_stock(order.quantities())
+    _event(order, "created", f"Checkout started for {len(lines)} item line(s); stock held.")
+    db.session.flush()
+    return order
+
+
+def _move(
+    order: Order,
+    to: OrderStatus,
+    *,
+    allowed_from: frozenset[OrderStatus] | None = None,
+    **values: Any,
+) -> bool:
+    """Move `order` to `to` if the transition table allows it from its current status.
+
+    The UPDATE is conditional on the status the database holds now, so of two racing
+    writers only one moves the order. Returns whether this call moved it.
+    """
+    sources = [s for s, targets in TRANSITIONS.items() if to in targets]
+    if allowed_from is not None:
+        sources = [s for s in sources if s in allowed_from]
+    moved = db.session.execute(
+        sa.update(Order)
+        .where(Order.id == order.id, Order.status.in_(sources))
+        .values(status=to, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    won: bool = moved.rowcount == 1  # type: ignore[attr-defined]
+    db.session.refresh(order)
+    return won
+
+
+def order_for_session(session_id: str, order_ref: str | None = None) -> Order | None:
+    """Find the order a Checkout Session belongs to (by session id, else by our reference)."""
+    order = db.session.scalar(sa.select(Order).where(Order.stripe_session_id == session_id))
+    if order is None and order_ref and order_ref.isdigit():
+        order = db.session.get(Order, int(order_ref))
+    return order
+
+
+def fulfil_checkout(order: Order, facts: PaymentFacts) -> bool:
+    """Record a completed checkout; idempotent and safe when two callers race.
+
+    Paid and matching: the order becomes paid, its held stock is sold, the customer is
+    mailed. Paid but Stripe's amount or currency differ from ours: the order goes to
+    review and nothing ships. Complete but unpaid (a delayed method): processing.
+    Returns whether this call changed the order.
+    """
+    details: dict[str, Any] = {
+        "email": facts.email or order.email,
+        "shipping_name": facts.shipping_name,
+        "shipping_address": facts.shipping_address,
+    }
+    if not facts.paid:
+        if facts.status == "complete" and _move(
+            order, OrderStatus.PROCESSING, allowed_from=frozenset({OrderStatus.PENDING}), **details
+        ):
+            _event(order, "processing", "Payment submitted; waiting for the bank to confirm.")
+            return True
+        return False
+    expected_total = order.total
+    if facts.amount_total != expected_total or (facts.currency or "").upper() != order.currency:
+        reason = (
+            f"Stripe reported {facts.amount_total} {facts.currency}, "
+            f"the order expects {expected_total} {order.currency}."
+        )
+        if _move(order, OrderStatus.REVIEW, review_reason=reason, **details):
+            _event(order, "review", f"Held for review: {reason}")
+            logger.warning("order %s held for review: %s", order.number, reason)
+            return True
+        return False
+    now = utcnow()
+    if not _move(
+        order,
+        OrderStatus.PAID,
+        allowed_from=frozenset({OrderStatus.PENDING, OrderStatus.PROCESSING}),
+        paid_at=now,
+        amount_paid=facts.amount_total,
+        stripe_payment_intent_id=facts.payment_intent_id,
+        **details,
+    ):
+        return False
+    consume_stock(order.quantities(), note=f"order {order.number}")
+    _event(order, "paid", f"Paid {facts.amount_total} {order.currency.lower()} minor units.")
+    if order.email:
+        queue_mail(
+            order.email,
+            f"Your order {order.number} is confirmed",
+            "order_paid",
+            kind="order_paid",
+            order=order,
+            status_url=order_status_url(order),
+        )
+    return True
+
+
+def close_unpaid(order: Order, to: OrderStatus, reason: str) -> bool:
+    """Cancel or expire an order that never got paid, giving its stock back; idempotent."""
+    if to not in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+        raise OrderError(f"{to} is not a way to close an unpaid order.")
+    if not _move(order, to, allowed_from=HOLDING_STOCK, closed_at=utcnow()):
+        return False
+    release_stock(order.quantities())
+    _event(order, to.value, reason)
+    return True
+
+
+def record_refund(order: Order, refunded_total: int, note: str) -> bool:
+    """Record how much of an order has been refunded in all (from Stripe's figures)."""
+    paid = order.amount_paid or order.total
+    if refunded_total <= order.refunded_amount:
+        return False
+    refunded_total = min(refunded_total, paid)
+    target = OrderStatus.REFUNDED if refunded_total >= paid else OrderStatus.PARTIALLY_REFUNDED
+    if not _move(order, target, refunded_amount=refunded_total):
+        return False
+    _event(order, "refund", note)
+    return True
+
+
+def expired_pending_orders(now: datetime | None = None, limit: int = 50) -> list[Order]:
+    """Pending orders whose checkout time is over (their session should have expired)."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            sa.select(Order)
+            .where(
+                Order.status == OrderStatus.PENDING,
+                Order.checkout_expires_at.is_not(None),
+                Order.checkout_expires_at < now,
+            )
+            .order_by(Order.id)
+            .limit(limit)
+        )
+    )
+
+
+def _signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="order-status")
+
+
+def order_status_token(order: Order) -> str:
+    """The signed token in an order's status link."""
+    return str(_signer().dumps(order.public_id))
+
+
+def order_status_url(order: Order) -> str:
+    """The absolute link to an order's status page, for mail."""
+    return absolute_url("orders.status", token=order_status_token(order))
+
+
+def order_by_status_token(token: str) -> Order | None:
+    """Find the order behind a status link, or None if the link was forged."""
+    try:
+        public_id = _signer().loads(token)
+    except BadSignature:
+        return None
+    return db.session.scalar(sa.select(Order).where(Order.public_id == str(public_id)))

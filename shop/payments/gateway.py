@@ -1,0 +1,251 @@
+"""The one `stripe.StripeClient`, built from config, wrapped in typed calls.
+
+`STRIPE_API_BASE` is the only seam: tests and `make run` point it at the local sandbox;
+unset, the same calls go to Stripe. Every call turns `stripe.StripeError` into
+`PaymentError` / `PaymentUnavailable`, and every answer into a plain dataclass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import stripe
+from flask import Flask, current_app
+
+from shop.payments.exceptions import PaymentError, PaymentUnavailable
+
+EXTENSION_KEY = "shop.payments"
+
+
+@dataclass(frozen=True)
+class LineItem:
+    name: str
+    unit_amount: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ShippingOption:
+    name: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """Everything a Checkout Session is made from; amounts in minor units."""
+
+    idempotency_key: str
+    currency: str
+    lines: list[LineItem]
+    shipping_options: list[ShippingOption]
+    allowed_countries: list[str]
+    success_url: str
+    cancel_url: str
+    expires_at: datetime
+    client_reference_id: str
+    metadata: dict[str, str]
+    customer_email: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    """What the shop needs to know about a Checkout Session."""
+
+    id: str
+    url: str | None
+    status: str  # open | complete | expired
+    payment_status: str  # paid | unpaid | no_payment_required
+    amount_total: int | None
+    amount_subtotal: int | None
+    currency: str | None
+    client_reference_id: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+    customer_email: str | None = None
+    customer_name: str | None = None
+    shipping_name: str | None = None
+    shipping_address: dict[str, Any] | None = None
+    shipping_amount: int | None = None
+    payment_intent_id: str | None = None
+    expires_at: int | None = None
+
+    @property
+    def paid(self) -> bool:
+        return self.status == "complete" and self.payment_status in ("paid", "no_payment_required")
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    status: str
+    amount: int
+    currency: str
+    payment_intent_id: str | None
+
+
+def _session_from(data: dict[str, Any]) -> CheckoutSession:
+    details = data.get("customer_details") or {}
+    collected = data.get("collected_information") or {}
+    shipping = collected.get("shipping_details") or data.get("shipping_details") or {}
+    cost = data.get("shipping_cost") or {}
+    intent = data.get("payment_intent")
+    if isinstance(intent, dict):
+        intent = intent.get("id")
+    return CheckoutSession(
+        id=data["id"],
+        url=data.get("url"),
+        status=data.get("status") or "open",
+        payment_status=data.get("payment_status") or "unpaid",
+        amount_total=data.get("amount_total"),
+        amount_subtotal=data.get("amount_subtotal"),
+        currency=(data.get("currency") or "").upper() or None,
+        client_reference_id=data.get("client_reference_id"),
+        metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
+        customer_email=details.get("email") or data.get("customer_email"),
+        customer_name=details.get("name"),
+        shipping_name=shipping.get("name"),
+        shipping_address=shipping.get("address"),
+        shipping_amount=cost.get("amount_total"),
+        payment_intent_id=intent,
+        expires_at=data.get("expires_at"),
+    )
+
+
+def session_from_event_object(data: dict[str, Any]) -> CheckoutSession:
+    """Read a Checkout Session out of a webhook event's `data.object`."""
+    return _session_from(data)
+
+
+def _translate(exc: stripe.StripeError) -> PaymentError:
+    if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError) or (
+        isinstance(exc, stripe.APIError) and not isinstance(exc, stripe.InvalidRequestError)
+    ):
+        return PaymentUnavailable(
+            "Our payment provider is not answering right now. Nothing was charged; "
+            "please try again in a minute."
+        )
+    if isinstance(exc, stripe.AuthenticationError):
+        return PaymentUnavailable("Payments are misconfigured; the shop has been told.")
+    message = getattr(exc, "user_message", None) or str(exc) or "The payment was refused."
+    return PaymentError(message)
+
+
+class PaymentGateway:
+    """Typed calls to Stripe through one `StripeClient`."""
+
+    def __init__(self, client: stripe.StripeClient) -> None:
+        self._client = client
+
+    def create_checkout_session(self, request: CheckoutRequest) -> CheckoutSession:
+        """Create a hosted Checkout Session; the idempotency key makes a retry return the same."""
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": request.currency.lower(),
+                        "unit_amount": line.unit_amount,
+                        "product_data": {"name": line.name},
+                    },
+                    "quantity": line.quantity,
+                }
+                for line in request.lines
+            ],
+            "client_reference_id": request.client_reference_id,
+            "metadata": request.metadata,
+            "payment_intent_data": {"metadata": request.metadata},
+            "shipping_address_collection": {"allowed_countries": request.allowed_countries},
+            "shipping_options": [
+                {
+                    "shipping_rate_data": {
+                        "display_name": option.name,
+                        "type": "fixed_amount",
+                        "fixed_amount": {
+                            "amount": option.amount,
+                            "currency": request.currency.lower(),
+                        },
+                    }
+                }
+                for option in request.shipping_options
+            ],
+            "expires_at": int(request.expires_at.timestamp()),
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+        }
+        if request.customer_email:
+            params["customer_email"] = request.customer_email
+        try:
+            session = self._client.v1.checkout.sessions.create(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": request.idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return _session_from(session.to_dict())
+
+    def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
+        """Ask Stripe for a session's current state."""
+        try:
+            session = self._client.v1.checkout.sessions.retrieve(session_id)
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return _session_from(session.to_dict())
+
+    def expire_checkout_session(self, session_id: str) -> CheckoutSession:
+        """Close an open session so it can no longer be paid; returns its state either way."""
+        try:
+            session = self._client.v1.checkout.sessions.expire(session_id)
+        except stripe.InvalidRequestError:
+            # Already complete or expired: report what it is now.
+            return self.retrieve_checkout_session(session_id)
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return _session_from(session.to_dict())
+
+    def create_refund(
+        self, payment_intent_id: str, amount: int, reason: str | None, idempotency_key: str
+    ) -> Refund:
+        """Refund part or all of a payment."""
+        params: dict[str, Any] = {"payment_intent": payment_intent_id, "amount": amount}
+        if reason:
+            params["reason"] = reason
+        try:
+            refund = self._client.v1.refunds.create(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        data = refund.to_dict()
+        return Refund(
+            id=data["id"],
+            status=data.get("status") or "pending",
+            amount=int(data.get("amount") or 0),
+            currency=(data.get("currency") or "").upper(),
+            payment_intent_id=data.get("payment_intent"),
+        )
+
+
+def build_client(config: dict[str, Any]) -> stripe.StripeClient:
+    """Build the shop's one StripeClient from its settings."""
+    key = config.get("STRIPE_SECRET_KEY") or "sk_test_not_configured"
+    base = config.get("STRIPE_API_BASE")
+    return stripe.StripeClient(
+        key,
+        base_addresses={"api": base} if base else None,
+        max_network_retries=int(config.get("STRIPE_MAX_NETWORK_RETRIES", 2)),
+        http_client=stripe.RequestsClient(timeout=float(config.get("STRIPE_TIMEOUT", 20))),
+    )
+
+
+def init_payments(app: Flask) -> None:
+    """Create the gateway for this app (once) and keep it in `app.extensions`."""
+    stripe.enable_telemetry = False
+    app.extensions[EXTENSION_KEY] = PaymentGateway(build_client(app.config))
+
+
+def gateway() -> PaymentGateway:
+    """Return the current app's payment gateway."""
+    found: PaymentGateway = current_app.extensions[EXTENSION_KEY]
+    return found

@@ -1,0 +1,177 @@
+"""Stripe webhooks: verify, record by event id, dispatch by type.
+
+The handler table maps each event type the shop cares about to one function; unknown
+types are recorded and answered 200 with a log line. Handlers call the order services,
+which re-read the order and move it only along the transition table, so events that
+arrive twice, late or out of order change nothing they should not.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+import stripe
+from flask import current_app
+
+from shop.extensions import db
+from shop.orders.models import Order, OrderEvent, OrderStatus
+from shop.orders.services import (
+    PaymentFacts,
+    close_unpaid,
+    fulfil_checkout,
+    order_for_session,
+    record_refund,
+)
+from shop.payments.exceptions import WebhookRejected
+from shop.payments.gateway import CheckoutSession, session_from_event_object
+from shop.payments.models import StripeEvent
+
+logger = logging.getLogger("shop.payments")
+
+
+def facts_from(session: CheckoutSession) -> PaymentFacts:
+    """Translate a Checkout Session into the order domain's words."""
+    return PaymentFacts(
+        session_id=session.id,
+        paid=session.paid,
+        status=session.status,
+        payment_status=session.payment_status,
+        amount_total=session.amount_total,
+        currency=session.currency,
+        email=session.customer_email,
+        customer_name=session.customer_name,
+        shipping_name=session.shipping_name,
+        shipping_address=session.shipping_address,
+        shipping_amount=session.shipping_amount,
+        payment_intent_id=session.payment_intent_id,
+    )
+
+
+def verify_event(payload: bytes, signature: str | None) -> dict[str, Any]:
+    """Check the signature on the raw body and return the event; raise WebhookRejected."""
+    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    if not secret:
+        raise WebhookRejected("Webhooks are not configured (STRIPE_WEBHOOK_SECRET is unset).")
+    if not signature:
+        raise WebhookRejected("Missing Stripe-Signature header.")
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, secret)
+    except stripe.SignatureVerificationError as exc:
+        raise WebhookRejected("Invalid signature.") from exc
+    except ValueError as exc:
+        raise WebhookRejected("The body is not a Stripe event.") from exc
+    data: dict[str, Any] = event.to_dict()
+    if not isinstance(data.get("id"), str) or not isinstance(data.get("type"), str):
+        raise WebhookRejected("The body is not a Stripe event.")
+    return data
+
+
+def _session_order(obj: dict[str, Any]) -> tuple[Order | None, CheckoutSession]:
+    session = session_from_event_object(obj)
+    order = order_for_session(
+        session.id, session.metadata.get("order_id") or session.client_reference_id
+    )
+    if order is not None:
+        # Lock the order row for the rest of this unit of work (SQLite serialises writes).
+        order = db.session.get(Order, order.id, with_for_update=True, populate_existing=True)
+    return order, session
+
+
+def _completed(obj: dict[str, Any]) -> str:
+    order, session = _session_order(obj)
+    if order is None:
+        return "no matching order"
+    changed = fulfil_checkout(order, facts_from(session))
+    return f"order {order.number}: {order.status.value}" + ("" if changed else " (unchanged)")
+
+
+def _async_failed(obj: dict[str, Any]) -> str:
+    order, _ = _session_order(obj)
+    if order is None:
+        return "no matching order"
+    changed = close_unpaid(order, OrderStatus.CANCELLED, "The delayed payment failed.")
+    return f"order {order.number}: {order.status.value}" + ("" if changed else " (unchanged)")
+
+
+def _expired(obj: dict[str, Any]) -> str:
+    order, _ = _session_order(obj)
+    if order is None:
+        return "no matching order"
+    changed = close_unpaid(order, OrderStatus.EXPIRED, "The checkout expired unpaid.")
+    return f"order {order.number}: {order.status.value}" + ("" if changed else " (unchanged)")
+
+
+def _order_for_intent(intent_id: str | None) -> Order | None:
+    if not intent_id:
+        return None
+    found = db.session.scalar(sa.select(Order).where(Order.stripe_payment_intent_id == intent_id))
+    if found is not None:
+        found = db.session.get(Order, found.id, with_for_update=True, populate_existing=True)
+    return found
+
+
+def _charge_refunded(obj: dict[str, Any]) -> str:
+    order = _order_for_intent(obj.get("payment_intent"))
+    if order is None:
+        return "no matching order"
+    refunded = int(obj.get("amount_refunded") or 0)
+    changed = record_refund(
+        order, refunded, f"Refunded {refunded} in all (charge {obj.get('id')})."
+    )
+    return f"order {order.number}: {order.status.value}" + ("" if changed else " (unchanged)")
+
+
+def _refund_updated(obj: dict[str, Any]) -> str:
+    order = _order_for_intent(obj.get("payment_intent"))
+    if order is None:
+        return "no matching order"
+    # The totals come with charge.refunded; a refund's own update matters when it fails.
+    status = obj.get("status")
+    if status in ("failed", "canceled"):
+        db.session.add(
+            OrderEvent(
+                order_id=order.id,
+                kind="refund_failed",
+                message=f"Refund {obj.get('id')} of {obj.get('amount')} {status}.",
+            )
+        )
+    return f"order {order.number}: refund {obj.get('id')} is {status}"
+
+
+HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "checkout.session.completed": _completed,
+    "checkout.session.async_payment_succeeded": _completed,
+    "checkout.session.async_payment_failed": _async_failed,
+    "checkout.session.expired": _expired,
+    "charge.refunded": _charge_refunded,
+    "refund.updated": _refund_updated,
+}
+
+
+def handle_event(event: dict[str, Any]) -> str:
+    """Record the event and apply it once; return what happened (for the log and the reply).
+
+    Only flushes: the caller commits, or rolls back everything (the record included) on error.
+    """
+    if db.session.get(StripeEvent, event["id"]) is not None:
+        return "duplicate: already handled"
+    obj = (event.get("data") or {}).get("object") or {}
+    record = StripeEvent(
+        id=event["id"],
+        type=event["type"],
+        object_id=obj.get("id") if isinstance(obj, dict) else None,
+        created=event.get("created"),
+    )
+    db.session.add(record)
+    db.session.flush()
+    handler = HANDLERS.get(event["type"])
+    if handler is None:
+        record.outcome = "ignored: not a type the shop handles"
+        logger.info("stripe event %s of type %s ignored", event["id"], event["type"])
+        return record.outcome
+    record.outcome = handler(obj)[:300]
+    logger.info("stripe event %s (%s): %s", event["id"], event["type"], record.outcome)
+    return record.outcome
