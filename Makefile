@@ -23,11 +23,11 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.dev-installed
 
 ## run: set everything up (venv, install, migrations, demo data) and serve on http://127.0.0.1:5000
+## (with the local Stripe sandbox on :12111 when STRIPE_SECRET_KEY is unset)
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load
-	@echo "The shop is at http://$(HOST):$(PORT)/"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) $(PY) -m shop.devserver
 
 ## test: ruff (lint and format), mypy, then pytest on SQLite and PostgreSQL
 test: install-dev lint typecheck pytest

@@ -43,10 +43,26 @@ limiter = Limiter(key_func=get_remote_address)
 
 @sa.event.listens_for(sa.Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None:
-    """Make SQLite enforce foreign keys and wait for locks, as PostgreSQL does by nature."""
-    module = type(dbapi_connection).__module__
-    if module.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
+    """Make SQLite behave like a server database for a web app.
+
+    Foreign keys enforced; WAL so readers and a writer do not block each other; a wait
+    for locks instead of an instant error; and transactions that begin with BEGIN
+    IMMEDIATE (see `_sqlite_begin`), so two requests never both read and then both try
+    to upgrade to a write, which SQLite answers with an immediate "database is locked".
+    """
+    if not type(dbapi_connection).__module__.startswith("sqlite3"):
+        return
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]  # we issue BEGIN
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@sa.event.listens_for(sa.Engine, "begin")
+def _sqlite_begin(connection: sa.Connection) -> None:
+    """Take SQLite's write lock when a transaction starts (others wait on busy_timeout)."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

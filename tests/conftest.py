@@ -23,7 +23,7 @@ from shop import create_app
 from shop.extensions import db as _db
 
 # Shared fixtures that live in their own modules.
-pytest_plugins = ["tests.fixtures_mail"]
+pytest_plugins = ["tests.fixtures_mail", "tests.fixtures_stripe", "tests.fixtures_live"]
 
 POSTGRES_ENV = "SHOP_TEST_POSTGRES_URL"
 REQUIRE_ENV = "SHOP_REQUIRE_SERVICES"
@@ -135,6 +135,14 @@ def app(
             _db.engine.dispose()
         schema_urls[backend] = url
     application = make_app(schema_urls[backend], tmp_path / "media")
+
+    @application.teardown_request
+    def end_unit_of_work(exc: BaseException | None) -> None:
+        # Requests share the test's app context, so Flask-SQLAlchemy would keep their
+        # transaction open. End it as a real request's teardown does: what the view did
+        # not commit is gone (so a missing commit fails the test), and SQLite's lock is freed.
+        _db.session.rollback()
+
     with application.app_context():
         yield application
         _db.session.remove()

@@ -186,8 +186,10 @@ def start_checkout(cart_token: str | None) -> str:
                     "Someone bought the last of an item in your cart a moment ago. "
                     "Please check your cart."
                 ) from exc
+            # Stripe wants at least 30 minutes from the moment it creates the session; a
+            # minute more covers the time until our request reaches it.
             order.checkout_expires_at = utcnow() + timedelta(
-                minutes=int(current_app.config["CHECKOUT_SESSION_MINUTES"])
+                minutes=int(current_app.config["CHECKOUT_SESSION_MINUTES"]) + 1
             )
             db.session.commit()
     if order.checkout_url and order.stripe_session_id:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from shop.cart.services import clear_cart
 from shop.core.models import utcnow
 from shop.core.templating import absolute_url
 from shop.extensions import db
@@ -211,6 +212,9 @@ def fulfil_checkout(order: Order, facts: PaymentFacts) -> bool:
     ):
         return False
     consume_stock(order.quantities(), note=f"order {order.number}")
+    if order.cart_id is not None:
+        # Bought, so out of the cart (the customer may never come back to the success page).
+        clear_cart(order.cart_id)
     _event(order, "paid", f"Paid {facts.amount_total} {order.currency.lower()} minor units.")
     if order.email:
         queue_mail(

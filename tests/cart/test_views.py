@@ -14,6 +14,7 @@ from werkzeug.test import TestResponse
 
 from shop.cart.models import CartLine
 from shop.catalog.models import Product, ProductStatus, Variant
+from shop.extensions import db as _db
 from shop.inventory.models import StockRecord
 from tests.conftest import make_app
 from tests.factories import make_product
@@ -43,19 +44,19 @@ def add(
     client: FlaskClient, product: Product, quantity: str = "1", index: int = 0, **extra: str
 ) -> TestResponse:
     """Add to the cart the way the product page's form does."""
-    page = f"/products/{product.slug}"
-    data = {
-        "csrf_token": token_from(client, page),
-        "variant": product.variants[index].sku,
-        "quantity": quantity,
-        **extra,
-    }
+    page, sku = f"/products/{product.slug}", product.variants[index].sku
+    # Reading the product opened a transaction in the test's session; end it, as SQLite's
+    # write lock would otherwise keep a second app (another "process") waiting.
+    _db.session.rollback()
+    data = {"csrf_token": token_from(client, page), "variant": sku, "quantity": quantity, **extra}
     return client.post("/cart/add", data=data)
 
 
 def line_ids(db: SQLAlchemy) -> list[int]:
     db.session.expire_all()
-    return list(db.session.scalars(sa.select(CartLine.id).order_by(CartLine.id)))
+    found = list(db.session.scalars(sa.select(CartLine.id).order_by(CartLine.id)))
+    db.session.rollback()  # end the read, as `add` does
+    return found
 
 
 def cart_text(client: FlaskClient) -> str:
@@ -265,10 +266,13 @@ def test_someone_elses_line_is_not_found(
     app: Flask, client: FlaskClient, db: SQLAlchemy, cream: Product
 ) -> None:
     other = app.test_client()
+    page, sku = f"/products/{cream.slug}", cream.variants[0].sku
+    db.session.rollback()  # the test's reads end here; SQLite lets one transaction write
     # The other shopper's requests get their own app context (and so their own `g`, where
     # Flask-WTF keeps the request's CSRF token), as every real request does.
     with app.app_context():
-        add(other, cream, "2")
+        token = token_from(other, page)
+        other.post("/cart/add", data={"csrf_token": token, "variant": sku, "quantity": "2"})
     [their_line] = line_ids(db)
     add(client, cream, "1", index=1)
     token = token_from(client, "/cart")

@@ -1,0 +1,84 @@
+"""`python -m shop.devserver`: what `make run` serves.
+
+The shop on http://127.0.0.1:5000 and, when no `STRIPE_SECRET_KEY` is set, the local
+Stripe sandbox on http://127.0.0.1:12111 in the same process, wired together: the shop's
+`STRIPE_API_BASE` points at the sandbox and the sandbox posts its signed webhooks back to
+the shop. A small background loop does what cron does in production: settles expired
+checkouts and sends queued mail. Ctrl+C stops everything.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+
+from werkzeug.serving import make_server, run_simple
+
+from shop import create_app
+
+logger = logging.getLogger("shop.devserver")
+HOUSEKEEPING_SECONDS = 60
+
+
+def _start_sandbox(host: str, port: int, sandbox_port: int) -> None:
+    from shop.sandbox.app import create_sandbox_app
+    from shop.sandbox.core import SandboxSettings
+
+    secret = "whsec_" + secrets.token_hex(16)
+    os.environ.update(
+        STRIPE_SECRET_KEY="sk_test_local_sandbox",  # noqa: S106 - the sandbox takes any test key
+        STRIPE_API_BASE=f"http://127.0.0.1:{sandbox_port}",
+        STRIPE_WEBHOOK_SECRET=secret,
+        STRIPE_SANDBOX_BANNER="1",
+    )
+    sandbox = create_sandbox_app(
+        SandboxSettings(
+            public_url=f"http://127.0.0.1:{sandbox_port}",
+            webhook_url=f"http://{host}:{port}/stripe/webhook",
+            webhook_secret=secret,
+        )
+    )
+    server = make_server("127.0.0.1", sandbox_port, sandbox, threaded=True)
+    threading.Thread(target=server.serve_forever, name="stripe-sandbox", daemon=True).start()
+    print(
+        f" * No STRIPE_SECRET_KEY: payments go to the local Stripe sandbox on "
+        f"http://127.0.0.1:{sandbox_port}\n"
+        "   Card 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined.",
+        flush=True,
+    )
+
+
+def _housekeeping(app: object, stop: threading.Event) -> None:
+    from shop.checkout.services import release_expired_orders
+    from shop.mail.services import run_mail_producers, send_pending
+
+    while not stop.wait(HOUSEKEEPING_SECONDS):
+        try:
+            with app.app_context():  # type: ignore[attr-defined]
+                release_expired_orders()
+                run_mail_producers()
+                send_pending()
+        except Exception:
+            logger.exception("housekeeping failed; trying again in a minute")
+
+
+def main() -> None:
+    """Serve the shop (and the sandbox when there are no Stripe keys) until interrupted."""
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    if not os.environ.get("STRIPE_SECRET_KEY"):
+        _start_sandbox(host, port, int(os.environ.get("SANDBOX_PORT", "12111")))
+    app = create_app()
+    stop = threading.Event()
+    threading.Thread(target=_housekeeping, args=(app, stop), daemon=True).start()
+    print(f" * The shop is at http://{host}:{port}/", flush=True)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    finally:
+        stop.set()
+
+
+if __name__ == "__main__":
+    main()
