@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,13 @@ API_VERSION = "2026-10-28.endive"
 
 
 def default_shared_dir() -> Path | None:
-    """Return `../shared/stripe` next to the repository, if it is there."""
-    path = Path(__file__).resolve().parents[3] / "shared" / "stripe"
+    """Return `$STRIPE_SHARED_DIR`, else `../shared/stripe` next to the repository, if there."""
+    configured = os.environ.get("STRIPE_SHARED_DIR")
+    path = (
+        Path(configured)
+        if configured
+        else Path(__file__).resolve().parents[3] / "shared" / "stripe"
+    )
     return path if path.is_dir() else None
 
 

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 import stripe
 
+from shop.sandbox.core import default_shared_dir
+from tests.conftest import skip_or_fail
 from tests.fixtures_stripe import StripeSandbox, http
 from tests.sandbox.helpers import CANCEL_URL, SUBTOTAL, SUCCESS_URL, session_params
 
@@ -146,6 +148,11 @@ def test_clock_expires_sessions_past_expires_at(
 def test_bad_session_params_are_refused(
     stripe_client: stripe.StripeClient, change: dict[str, Any], param: str, message: str
 ) -> None:
+    if default_shared_dir() is None and (
+        "unknown parameter" in message or "must be one of" in message
+    ):
+        # Unknown parameters and enums are known only from Stripe's spec files.
+        skip_or_fail("../shared/stripe (or $STRIPE_SHARED_DIR) is not there")
     with pytest.raises(stripe.InvalidRequestError) as info:
         stripe_client.v1.checkout.sessions.create(session_params(**change))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import stripe
 
@@ -38,7 +40,11 @@ def test_reset_is_a_connection_error(stripe_sandbox: StripeSandbox) -> None:
 
     with pytest.raises(stripe.APIConnectionError):
         client.v1.checkout.sessions.create(session_params())
-    assert stripe_sandbox.requests(path=SESSIONS)[0]["outcome"] == "reset"
+    # The server drops the connection before it files the request in its log: wait for it.
+    deadline = time.monotonic() + 3
+    while not (logged := stripe_sandbox.requests(path=SESSIONS)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert logged[0]["outcome"] == "reset"
 
 
 def test_retries_after_a_failure_that_happened_after_the_work(

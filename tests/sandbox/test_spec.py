@@ -14,18 +14,30 @@ from shop.sandbox.errors import ParamError
 from shop.sandbox.fixtures import FIXTURES_FILE
 from shop.sandbox.formdata import decode_form, listify
 from shop.sandbox.spec import Spec
+from tests.conftest import skip_or_fail
 from tests.fixtures_stripe import StripeSandbox
 from tests.sandbox.helpers import session_params
 
 SHARED = default_shared_dir()
-needs_shared = pytest.mark.skipif(SHARED is None, reason="../shared/stripe is not there")
+MISSING = "../shared/stripe (or $STRIPE_SHARED_DIR) is not there"
 CREATE = "/v1/checkout/sessions"
+
+
+@pytest.fixture
+def needs_shared_dir() -> None:
+    """Skip without Stripe's spec files; in CI (SHOP_REQUIRE_SERVICES=1) fail instead."""
+    if SHARED is None:
+        skip_or_fail(MISSING)
+
+
+needs_shared = pytest.mark.usefixtures("needs_shared_dir")
 
 
 @pytest.fixture(scope="module")
 def spec() -> Spec:
     if SHARED is None:
-        pytest.skip("../shared/stripe is not there")
+        skip_or_fail(MISSING)
+    assert SHARED is not None
     return Spec.load(SHARED)
 
 
