@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import dataclass, field
-import os
 from pathlib import Path
 from typing import Any
 
