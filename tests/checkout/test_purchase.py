@@ -386,3 +386,22 @@ def test_release_expired_settles_a_checkout_whose_webhook_never_came(
     assert any(
         r["path"] == f"/v1/checkout/sessions/{session_id}" for r in stripe_sandbox.requests()
     )
+
+
+def test_unknown_event_types_are_answered_200_and_recorded(
+    db: SQLAlchemy, shopper: Shopper, stripe_sandbox: StripeSandbox
+) -> None:
+    event = {
+        "id": "evt_unknown_1",
+        "object": "event",
+        "type": "customer.created",
+        "created": int(time.time()),
+        "data": {"object": {"id": "cus_1", "object": "customer"}},
+    }
+    assert _post_signed(shopper, stripe_sandbox, event) == 200
+    assert _post_signed(shopper, stripe_sandbox, event) == 200  # and a redelivery too
+    from shop.payments.models import StripeEvent
+
+    recorded = db.session.scalars(sa.select(StripeEvent.outcome)).all()
+    db.session.rollback()
+    assert recorded == ["ignored: not a type the shop handles"]
