@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import sys
 from pathlib import Path
 
 import click
@@ -11,37 +9,20 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
-from shop.catalog.transfer import (
-    MAX_IMPORT_BYTES,
-    CatalogImportError,
-    export_catalog,
-    import_catalog,
-)
+from shop.catalog.transfer import MAX_IMPORT_BYTES, CatalogImportError, export_rows, import_catalog
+from shop.core.csvout import output_option, write_csv
 from shop.extensions import db
 
 catalog_cli = AppGroup("catalog", help="Export and import the catalogue as CSV.")
 
 
 @catalog_cli.command("export")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write the CSV to this file instead of standard output.",
-)
+@output_option
 def export_command(output: Path | None) -> None:
     """Write the catalogue as CSV, one row per variant."""
+    count = write_csv(export_rows(), output)
     if output is not None:
-        with output.open("w", encoding="utf-8", newline="") as out:
-            count = export_catalog(out)
         click.echo(f"Exported {count} variants to {output}.", err=True)
-        return
-    # Always UTF-8, whatever the terminal's locale says.
-    stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="", write_through=True)
-    try:
-        export_catalog(stdout)
-    finally:
-        stdout.detach()
 
 
 @catalog_cli.command("import")

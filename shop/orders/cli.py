@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import sys
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
 from shop.checkout.services import release_expired_orders
+from shop.core.csvout import output_option, write_csv
 from shop.orders.queries import export_rows
 
 orders_cli = AppGroup("orders", help="Orders: expired checkouts and exports.")
@@ -24,19 +23,9 @@ def release_expired_command(limit: int) -> None:
 
 
 @orders_cli.command("export")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write the CSV to this file instead of standard output.",
-)
+@output_option
 def export_command(output: Path | None) -> None:
     """Write every order as CSV: number, status, money, times, lines, attributed answer."""
+    count = write_csv(export_rows(), output)
     if output is not None:
-        with output.open("w", encoding="utf-8", newline="") as out:
-            count = sum(1 for _ in map(csv.writer(out).writerow, export_rows())) - 1
         click.echo(f"Exported {count} orders to {output}.", err=True)
-        return
-    writer = csv.writer(sys.stdout)
-    for row in export_rows():
-        writer.writerow(row)

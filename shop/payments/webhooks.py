@@ -80,28 +80,28 @@ def _session_order(obj: dict[str, Any]) -> tuple[Order | None, CheckoutSession]:
     return order, session
 
 
-def _completed(obj: dict[str, Any]) -> str:
-    order, session = _session_order(obj)
-    if order is None:
-        return "no matching order"
-    changed = fulfil_checkout(order, facts_from(session))
-    return f"order {order.number}: {order.status.value}" + ("" if changed else " (unchanged)")
+def _on_session(
+    action: Callable[[Order, CheckoutSession], bool],
+) -> Callable[[dict[str, Any]], str]:
+    """Make a handler that finds (and locks) the session's order, then applies `action`."""
+
+    def handle(obj: dict[str, Any]) -> str:
+        order, session = _session_order(obj)
+        if order is None:
+            return "no matching order"
+        changed = action(order, session)
+        return f"order {order.number}: {order.status.value}" + ("" if changed else " (unchanged)")
+
+    return handle
 
 
-def _async_failed(obj: dict[str, Any]) -> str:
-    order, _ = _session_order(obj)
-    if order is None:
-        return "no matching order"
-    changed = close_unpaid(order, OrderStatus.CANCELLED, "The delayed payment failed.")
-    return f"order {order.number}: {order.status.value}" + ("" if changed else " (unchanged)")
-
-
-def _expired(obj: dict[str, Any]) -> str:
-    order, _ = _session_order(obj)
-    if order is None:
-        return "no matching order"
-    changed = close_unpaid(order, OrderStatus.EXPIRED, "The checkout expired unpaid.")
-    return f"order {order.number}: {order.status.value}" + ("" if changed else " (unchanged)")
+_completed = _on_session(lambda order, session: fulfil_checkout(order, facts_from(session)))
+_async_failed = _on_session(
+    lambda order, _: close_unpaid(order, OrderStatus.CANCELLED, "The delayed payment failed.")
+)
+_expired = _on_session(
+    lambda order, _: close_unpaid(order, OrderStatus.EXPIRED, "The checkout expired unpaid.")
+)
 
 
 def _order_for_intent(intent_id: str | None) -> Order | None:
@@ -141,7 +141,7 @@ def _refund_updated(obj: dict[str, Any]) -> str:
     return f"order {order.number}: refund {obj.get('id')} is {status}"
 
 
-HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {
+HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": _completed,
     "checkout.session.async_payment_succeeded": _completed,
     "checkout.session.async_payment_failed": _async_failed,

@@ -8,7 +8,7 @@ from shop.catalog.transfer.common import (
     CatalogImportError,
     ImportResult,
 )
-from shop.catalog.transfer.export import export_catalog, export_rows
+from shop.catalog.transfer.export import export_rows
 from shop.catalog.transfer.importer import import_catalog
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "CatalogImportError",
     "ImportResult",
-    "export_catalog",
     "export_rows",
     "import_catalog",
 ]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
-from typing import TextIO
 
 import sqlalchemy as sa
 
@@ -56,15 +54,3 @@ def export_rows() -> Iterator[list[str]]:
             status.value,
             str(allocated or 0),
         ]
-
-
-def export_catalog(out: TextIO) -> int:
-    """Write the catalogue as CSV to `out` and return the number of variant rows."""
-    writer = csv.writer(out, lineterminator="\n")
-    rows = export_rows()
-    writer.writerow(next(rows))
-    count = 0
-    for row in rows:
-        writer.writerow(row)
-        count += 1
-    return count
