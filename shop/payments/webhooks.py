@@ -31,6 +31,9 @@ from shop.payments.models import StripeEvent
 
 logger = logging.getLogger("shop.payments")
 
+# A handler takes an event's data.object and says what it did.
+Handler = Callable[[dict[str, Any]], str]
+
 
 def facts_from(session: CheckoutSession) -> PaymentFacts:
     """Translate a Checkout Session into the order domain's words."""
@@ -80,9 +83,7 @@ def _session_order(obj: dict[str, Any]) -> tuple[Order | None, CheckoutSession]:
     return order, session
 
 
-def _on_session(
-    action: Callable[[Order, CheckoutSession], bool],
-) -> Callable[[dict[str, Any]], str]:
+def _on_session(action: Callable[[Order, CheckoutSession], bool]) -> Handler:
     """Make a handler that finds (and locks) the session's order, then applies `action`."""
 
     def handle(obj: dict[str, Any]) -> str:
