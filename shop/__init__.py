@@ -46,6 +46,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from shop.core.templating import register_templating
     from shop.core.web import register_web
     from shop.editorial.views import bp as editorial_bp
+    from shop.links.services import init_stats
+    from shop.links.views import bp as links_bp
     from shop.orders.views import bp as orders_bp
     from shop.payments.gateway import init_payments
     from shop.payments.views import bp as payments_bp
@@ -55,6 +57,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_web(app)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(editorial_bp)
+    app.register_blueprint(links_bp)
+    init_stats(app)
     app.register_blueprint(checkout_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(payments_bp)

@@ -9,6 +9,7 @@ def register_cli(app: Flask) -> None:
     """Attach every command group to the app."""
     from shop.catalog.cli import catalog_cli
     from shop.demo.cli import demo_cli
+    from shop.links.cli_report import report_cli
     from shop.mail.cli import mail_cli
     from shop.orders.cli import orders_cli
 
@@ -16,3 +17,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(orders_cli)
+    app.cli.add_command(report_cli)

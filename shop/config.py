@@ -154,6 +154,13 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "SHOP_SHIPPING_FLAT_RATE": _int_env("SHOP_SHIPPING_FLAT_RATE", 695),
         "SHOP_FREE_SHIPPING_OVER": _int_env("SHOP_FREE_SHIPPING_OVER", 7500),
         "CHECKOUT_SESSION_MINUTES": _int_env("CHECKOUT_SESSION_MINUTES", 30),
+        # Attribution: answers read within this many hours count towards an order; view
+        # counts are written in batches of this many, or this often.
+        "VISIT_HOURS": _int_env("VISIT_HOURS", 24),
+        "ANSWER_STATS_FLUSH_EVERY": _int_env(
+            "ANSWER_STATS_FLUSH_EVERY", 1 if env == "testing" else 50
+        ),
+        "ANSWER_STATS_FLUSH_SECONDS": _int_env("ANSWER_STATS_FLUSH_SECONDS", 10),
     }
     if "DATABASE_URL" in overrides:
         overrides = {k: v for k, v in overrides.items() if k != "DATABASE_URL"}

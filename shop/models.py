@@ -4,18 +4,28 @@ from shop.cart.models import Cart, CartLine
 from shop.catalog.models import Brand, Category, Product, ProductImage, SkinConcern, Variant
 from shop.editorial.models import Answer, Doctor, ReaderQuestion, Topic
 from shop.inventory.models import StockAdjustment, StockRecord
+from shop.links.models import (
+    AnswerDailyStats,
+    AnswerProductLink,
+    DismissedSuggestion,
+    OrderAttribution,
+)
 from shop.mail.models import OutboxMessage
 from shop.orders.models import Order, OrderEvent, OrderLine
 from shop.payments.models import StripeEvent
 
 __all__ = [
     "Answer",
+    "AnswerDailyStats",
+    "AnswerProductLink",
     "Brand",
     "Cart",
     "CartLine",
     "Category",
+    "DismissedSuggestion",
     "Doctor",
     "Order",
+    "OrderAttribution",
     "OrderEvent",
     "OrderLine",
     "OutboxMessage",

@@ -30,6 +30,8 @@ from shop.cart.services import (
     set_quantity,
 )
 from shop.extensions import db
+from shop.links.services import answer_linking, count, stats_buffer
+from shop.links.visit import answers_seen
 
 bp = Blueprint("cart", __name__)
 
@@ -112,6 +114,8 @@ def add() -> Response:
         line = add_item(cart.id, form.variant.data, form.units())
         message = _added(form.units(), line_label(cart.id, line.id) or "the item")
         token = cart.token
+        # Credit the add to the answer read in this visit that recommends the product.
+        credited = answer_linking(answers_seen(), line.variant.product_id)
         db.session.commit()
     except CartError as exc:
         db.session.rollback()
@@ -120,7 +124,10 @@ def add() -> Response:
     session[SESSION_KEY] = token
     session.permanent = True
     flash(message)
-    return redirect(_safe_next(form.next.data) or url_for("cart.view"), code=303)
+    response = redirect(_safe_next(form.next.data) or url_for("cart.view"), code=303)
+    if credited is not None and count(credited, "add_to_carts"):
+        response.call_on_close(stats_buffer().flush)
+    return response
 
 
 @bp.post("/cart/lines/<int:line_id>")

@@ -9,6 +9,7 @@ from shop.catalog import queries
 from shop.catalog.forms import CatalogFilterForm
 from shop.catalog.models import ProductStatus
 from shop.editorial.queries import latest_answers
+from shop.links.queries import product_answers
 
 bp = Blueprint("catalog", __name__)
 
@@ -109,5 +110,6 @@ def product(slug: str) -> str:
         chosen=chosen,
         archived=found.status is ProductStatus.ARCHIVED,
         sold_out=all(v.available <= 0 for v in variants),
+        doctor_says=product_answers(found),
         low_stock=current_app.config["SHOP_LOW_STOCK_THRESHOLD"],
     )

@@ -19,6 +19,7 @@ start_checkout, step by step:
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -31,6 +32,7 @@ from shop.checkout.exceptions import CheckoutError
 from shop.core.models import utcnow
 from shop.extensions import db
 from shop.inventory.exceptions import OutOfStock
+from shop.links.services import credit_order, source_answer_slug
 from shop.orders.models import Order, OrderStatus
 from shop.orders.services import (
     LineSnapshot,
@@ -122,7 +124,12 @@ def _checkout_request(order: Order) -> CheckoutRequest:
         cancel_url=config["SHOP_BASE_URL"] + url_for("checkout.cancel", order=order.public_id),
         expires_at=order.checkout_expires_at,
         client_reference_id=str(order.id),
-        metadata={"order_id": str(order.id), "order_number": order.number or ""},
+        metadata={
+            "order_id": str(order.id),
+            "order_number": order.number or "",
+            # The answer that led to this sale, for reports read from Stripe too.
+            "source_answer": source_answer_slug(order.id) or "",
+        },
         customer_email=order.email,
     )
 
@@ -158,8 +165,12 @@ def _abandon_other_pending(cart_id: int, fingerprint: str) -> None:
             logger.warning("could not close the session of order %s; leaving it", old.number)
 
 
-def start_checkout(cart_token: str | None) -> str:
-    """Start paying for the cart; return the Stripe Checkout URL to send the customer to."""
+def start_checkout(cart_token: str | None, answers_read: Sequence[int] = ()) -> str:
+    """Start paying for the cart; return the Stripe Checkout URL to send the customer to.
+
+    `answers_read` are the answers read in this visit, oldest first: the order is credited
+    to them (the last as its source) when it is created.
+    """
     release_expired_orders(limit=5)
     cart = get_cart(cart_token)
     if cart is None:
@@ -180,6 +191,7 @@ def start_checkout(cart_token: str | None) -> str:
         else:
             try:
                 order = create_pending_order(lines, currency, cart.id)
+                credit_order(order.id, answers_read)
             except OutOfStock as exc:
                 db.session.rollback()
                 raise CheckoutError(

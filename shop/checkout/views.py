@@ -9,6 +9,7 @@ from shop.checkout.exceptions import CheckoutError
 from shop.checkout.services import confirm_from_success_page, start_checkout
 from shop.core.errors import DomainError
 from shop.extensions import db
+from shop.links.visit import answers_seen
 from shop.mail.services import deliver_queued_now
 from shop.orders.models import OrderStatus
 from shop.payments.exceptions import PaymentError
@@ -20,7 +21,7 @@ bp = Blueprint("checkout", __name__)
 def start() -> Response:
     """Create (or reuse) the pending order and send the customer to Stripe's payment page."""
     try:
-        url = start_checkout(session.get("cart_token"))
+        url = start_checkout(session.get("cart_token"), answers_seen())
     except CheckoutError as exc:
         db.session.rollback()
         flash(exc.message, "error")

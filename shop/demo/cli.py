@@ -53,7 +53,8 @@ def load_command(products: int | None, answers: int | None) -> None:
         column = load_editorial(media_root)
         click.echo(
             f"Loaded {column['answers']} answers by {column['doctors']} doctors in "
-            f"{column['topics']} editorial topics, and {column['questions']} reader questions."
+            f"{column['topics']} editorial topics, {column['links']} product recommendations, "
+            f"and {column['questions']} reader questions."
         )
         if products is not None and products > curated.products:
             _with_progress(

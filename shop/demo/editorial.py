@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 
 import sqlalchemy as sa
 
-from shop.catalog.models import SkinConcern
+from shop.catalog.models import Product, SkinConcern
 from shop.core.models import utcnow
 from shop.editorial.models import (
     Answer,
@@ -30,6 +30,7 @@ from shop.editorial.models import (
     answer_topics,
 )
 from shop.extensions import db
+from shop.links.models import AnswerProductLink
 
 HERE = Path(__file__).parent
 EDITORIAL_FILES = (HERE / "editorial.toml", HERE / "answers-more.toml")
@@ -118,6 +119,23 @@ def load_editorial(
         db.session.add(answer)
     db.session.flush()
 
+    # The doctor's curated recommendations, in her order, with her notes.
+    products = {p.slug: p.id for p in db.session.scalars(sa.select(Product))}
+    links = 0
+    for item in data["answers"]:
+        for position, rec in enumerate(item.get("products", [])[:4]):
+            if rec["slug"] in products:
+                db.session.add(
+                    AnswerProductLink(
+                        answer_id=answers[item["slug"]].id,
+                        product_id=products[rec["slug"]],
+                        position=position,
+                        note=rec["note"].strip(),
+                        caution=(rec.get("caution") or "").strip(),
+                    )
+                )
+                links += 1
+
     for item in data["questions"]:
         created = now - timedelta(days=item["days_ago"], hours=3)
         linked = answers.get(item["answer"]) if item.get("answer") else None
@@ -141,6 +159,7 @@ def load_editorial(
         "topics": len(topics),
         "answers": len(answers),
         "questions": len(data["questions"]),
+        "links": links,
     }
 
 

@@ -128,12 +128,13 @@ def related_answers(
         .where(is_public(now), Answer.id != answer.id)
         .order_by(overlap.c.score.desc(), Answer.published_at.desc(), Answer.id.desc())
         .limit(limit)
+        .options(selectinload(Answer.concerns), selectinload(Answer.topics))
     )
     found = list(db.session.scalars(stmt).all())
     if len(found) < limit:
         # Too few neighbours: fill with the newest answers so the reader always has somewhere to go.
         seen = {a.id for a in found} | {answer.id}
-        filler = _newest_first(sa.select(Answer).where(is_public(now), Answer.id.not_in(seen)))
+        filler = _newest_first(_public_select(now).where(Answer.id.not_in(seen)))
         found.extend(db.session.scalars(filler.limit(limit - len(found))).all())
     return found
 

@@ -7,6 +7,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -19,6 +20,9 @@ from shop.editorial import queries
 from shop.editorial.forms import AnswerIndexForm, AskForm
 from shop.editorial.services import submit_question
 from shop.extensions import db, limiter
+from shop.links.queries import answer_products
+from shop.links.services import count, stats_buffer
+from shop.links.visit import note_answer_seen
 from shop.mail.services import deliver_queued_now
 
 bp = Blueprint("editorial", __name__)
@@ -68,14 +72,24 @@ def _answer_list(topic: queries.TopicRef | None) -> str:
 
 
 @bp.get("/answers/<slug>")
-def answer(slug: str) -> str:
-    """Show one answer: the letter, the doctor's answer, the bottom line, who wrote it."""
+def answer(slug: str) -> BaseResponse:
+    """Show one answer: the letter, the doctor's answer, the bottom line, who wrote it, and
+    the products it recommends."""
     found = queries.public_answer(slug)
     if found is None:
         abort(404, description="We could not find that answer. It may not be published yet.")
-    return render_template(
-        "editorial/answer.html", answer=found, related=queries.related_answers(found)
+    page = render_template(
+        "editorial/answer.html",
+        answer=found,
+        related=queries.related_answers(found),
+        products=answer_products(found.id),
     )
+    response = make_response(page)
+    note_answer_seen(found.id)
+    if count(found.id, "views"):
+        # Written after the page has gone out, so counting never slows the reader down.
+        response.call_on_close(stats_buffer().flush)
+    return response
 
 
 @bp.get("/doctors/<slug>")

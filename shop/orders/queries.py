@@ -9,7 +9,9 @@ from sqlalchemy.orm import selectinload
 
 from shop.core.money import format_major
 from shop.core.templating import isodate
+from shop.editorial.models import Answer
 from shop.extensions import db
+from shop.links.models import OrderAttribution
 from shop.orders.models import Order
 
 EXPORT_HEADER = (
@@ -30,6 +32,12 @@ EXPORT_HEADER = (
 def export_rows(batch: int = 500) -> Iterator[list[str]]:
     """Yield the orders CSV, header first, oldest order first, in batches."""
     yield list(EXPORT_HEADER)
+    credited = db.session.execute(
+        sa.select(OrderAttribution.order_id, Answer.slug)
+        .join(Answer, Answer.id == OrderAttribution.answer_id)
+        .where(OrderAttribution.role == "source")
+    )
+    sources: dict[int, str] = {row.order_id: row.slug for row in credited}
     last_id = 0
     while True:
         orders = db.session.scalars(
@@ -55,7 +63,7 @@ def export_rows(batch: int = 500) -> Iterator[list[str]]:
                 "; ".join(
                     f"{line.quantity} x {line.sku} ({line.product_name})" for line in order.lines
                 ),
-                "",  # the answer the sale is attributed to: filled in by the tie-ins
+                sources.get(order.id, ""),  # the answer the sale is credited to
             ]
         last_id = orders[-1].id
         db.session.expunge_all()
