@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_sqlalchemy import SQLAlchemy
 
@@ -142,6 +142,9 @@ def app(
         # transaction open. End it as a real request's teardown does: what the view did
         # not commit is gone (so a missing commit fails the test), and SQLite's lock is freed.
         _db.session.rollback()
+        # Per-request caches live in `g`, which the shared context would otherwise keep.
+        for key in ("catalog_categories", "queued_mail_ids"):
+            g.pop(key, None)
 
     with application.app_context():
         yield application

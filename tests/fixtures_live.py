@@ -3,14 +3,20 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 import requests
 from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from shop.payments.gateway import init_payments
+from tests.fixtures_stripe import StripeSandbox
+from tests.html import visible_text
 
 
 @dataclass
@@ -38,3 +44,65 @@ def browser_session() -> Iterator[requests.Session]:
     """A cookie-keeping HTTP client, like one browser."""
     with requests.Session() as session:
         yield session
+
+
+@pytest.fixture
+def live_shop(app: Flask, db: SQLAlchemy, stripe_sandbox: StripeSandbox) -> Iterator[LiveServer]:
+    """The shop on a real port, paying through the sandbox, which posts webhooks back."""
+    server = serve(app)
+    app.config.update(
+        SHOP_BASE_URL=server.url,
+        STRIPE_API_BASE=stripe_sandbox.url,
+        STRIPE_SECRET_KEY=stripe_sandbox.api_key,
+        STRIPE_WEBHOOK_SECRET=stripe_sandbox.webhook_secret,
+        STRIPE_MAX_NETWORK_RETRIES=1,
+        STRIPE_TIMEOUT=3,
+    )
+    init_payments(app)
+    stripe_sandbox.set_webhook_url(f"{server.url}/stripe/webhook")
+    # The test's own session must not hold SQLite's write lock while the server works.
+    db.session.commit()
+    yield server
+    stripe_sandbox.set_webhook_url(None)
+    server.stop()
+
+
+@dataclass
+class Shopper:
+    """One customer with their own cookies, driving the shop over HTTP."""
+
+    base: str
+    http: requests.Session = field(default_factory=requests.Session)
+
+    def token(self, path: str) -> str:
+        html = self.http.get(self.base + path).text
+        found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+        assert found is not None, f"no form on {path}"
+        return found.group(1)
+
+    def add(self, slug: str, sku: str, quantity: int | str = 1) -> requests.Response:
+        token = self.token(f"/products/{slug}")
+        return self.http.post(
+            self.base + "/cart/add",
+            data={"csrf_token": token, "variant": sku, "quantity": str(quantity)},
+            allow_redirects=False,
+        )
+
+    def checkout(self, **extra: str) -> requests.Response:
+        token = self.token("/cart")
+        return self.http.post(
+            self.base + "/checkout", data={"csrf_token": token, **extra}, allow_redirects=False
+        )
+
+    def cart_text(self) -> str:
+        return visible_text(self.http.get(self.base + "/cart").text)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+@pytest.fixture
+def shopper(live_shop: LiveServer) -> Iterator[Shopper]:
+    buyer = Shopper(live_shop.url)
+    yield buyer
+    buyer.close()

@@ -64,7 +64,7 @@ def csrf_token(response: TestResponse) -> str:
     """The CSRF token a form on this page would send."""
     html = response.get_data(as_text=True)
     found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html
+        r'type="hidden" name="csrf_token" value="([^"]+)"', html
     )
     assert found is not None, "the page has no CSRF token"
     return found.group(1)

@@ -120,42 +120,41 @@ class ProductAnswers:
 def product_answers(
     product: Product, limit: int = 4, now: datetime | None = None
 ) -> ProductAnswers:
-    """Public answers recommending `product` (newest first), topped up with suggestions
-    that share its concerns, the ones that name it or its ingredients first."""
-    answer_options = (selectinload(Answer.concerns), selectinload(Answer.topics))
-    curated = [
-        (answer, note)
-        for answer, note in db.session.execute(
-            sa.select(Answer, AnswerProductLink.note)
-            .join(AnswerProductLink, AnswerProductLink.answer_id == Answer.id)
-            .where(AnswerProductLink.product_id == product.id, is_public(now))
-            .order_by(Answer.published_at.desc(), Answer.id.desc())
-            .limit(limit)
-            .options(*answer_options)
-        )
-    ]
-    room = limit - len(curated)
-    concern_ids = [c.id for c in product.concerns]
-    if room <= 0 or not concern_ids:
-        return ProductAnswers(curated, [])
-    shared = sa.func.count(answer_concerns.c.concern_id)
+    """Public answers recommending `product` (newest first), topped up with suggestions that
+    share its concerns, those naming it or its ingredients first. One query (plus two batched
+    loads), however many answers link to it."""
+    link = sa.orm.aliased(AnswerProductLink)
+    concern_ids = [c.id for c in product.concerns] or [0]
     names = [product.name, *(i.split()[0] for i in product.key_ingredients if i.split())]
     text = sa.func.lower(Answer.question + " " + Answer.body)
     mentions = sa.or_(*(text.contains(name.lower()) for name in names if len(name) > 3))
-    score = shared + sa.case((mentions, 2), else_=0)
-    suggested = db.session.scalars(
-        sa.select(Answer)
-        .join(answer_concerns, answer_concerns.c.answer_id == Answer.id)
-        .where(
-            answer_concerns.c.concern_id.in_(concern_ids),
-            is_public(now),
-            Answer.id.not_in([a.id for a, _ in curated] or [0]),
+    score = sa.func.count(answer_concerns.c.concern_id) + sa.case((mentions, 2), else_=0)
+    rows = db.session.execute(
+        sa.select(Answer, link.note, link.id)
+        .outerjoin(link, sa.and_(link.answer_id == Answer.id, link.product_id == product.id))
+        .outerjoin(
+            answer_concerns,
+            sa.and_(
+                answer_concerns.c.answer_id == Answer.id,
+                answer_concerns.c.concern_id.in_(concern_ids),
+            ),
         )
-        .group_by(Answer.id)
-        .order_by(score.desc(), Answer.published_at.desc(), Answer.id.desc())
-        .limit(room)
-        .options(*answer_options)
+        .where(
+            is_public(now),
+            sa.or_(link.id.is_not(None), answer_concerns.c.concern_id.is_not(None)),
+        )
+        .group_by(Answer.id, link.note, link.id)
+        .order_by(
+            link.id.is_(None),
+            sa.case((link.id.is_(None), score), else_=0).desc(),
+            Answer.published_at.desc(),
+            Answer.id.desc(),
+        )
+        .limit(limit)
+        .options(selectinload(Answer.concerns), selectinload(Answer.topics))
     ).all()
+    curated = [(answer, note or "") for answer, note, link_id in rows if link_id is not None]
+    suggested = [answer for answer, _, link_id in rows if link_id is None]
     return ProductAnswers(curated, suggested)
 
 

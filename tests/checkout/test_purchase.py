@@ -24,8 +24,8 @@ from shop.core.models import utcnow
 from shop.inventory.models import StockRecord
 from shop.mail.models import OutboxMessage
 from shop.orders.models import Order, OrderStatus
-from tests.checkout.conftest import Shopper
 from tests.factories import make_product
+from tests.fixtures_live import Shopper
 from tests.fixtures_stripe import StripeSandbox
 from tests.html import visible_text
 

@@ -10,9 +10,8 @@ from flask_sqlalchemy import SQLAlchemy
 
 from shop.inventory.models import StockRecord
 from shop.orders.models import Order, OrderStatus
-from tests.checkout.conftest import Shopper
 from tests.factories import make_product
-from tests.fixtures_live import LiveServer
+from tests.fixtures_live import LiveServer, Shopper
 from tests.fixtures_stripe import StripeSandbox
 
 BUYERS = 30
