@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from shop.search.models import alembic_include_name
+
 config = context.config
 # Keep the app's own loggers alive when Alembic configures logging.
 if config.config_file_name is not None:
@@ -41,6 +43,9 @@ def run_migrations_online() -> None:
 
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
+    # The search index's engine-specific parts (SQLite FTS5 and its shadow tables, the
+    # PostgreSQL tsvector column and its GIN index) are made by hand, outside the models.
+    conf_args.setdefault("include_name", alembic_include_name)
     with target_db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():

@@ -51,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from shop.orders.views import bp as orders_bp
     from shop.payments.gateway import init_payments
     from shop.payments.views import bp as payments_bp
+    from shop.search.views import bp as search_bp
     from shop.seo.views import bp as seo_bp
 
     register_templating(app)
@@ -63,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(orders_bp)
     app.register_blueprint(payments_bp)
     init_payments(app)
+    app.register_blueprint(search_bp)
     app.register_blueprint(seo_bp)
     register_cart(app)
     register_cli(app)

@@ -13,6 +13,7 @@ from shop.links.models import (
 from shop.mail.models import OutboxMessage
 from shop.orders.models import Order, OrderEvent, OrderLine
 from shop.payments.models import StripeEvent
+from shop.search.models import SearchDocument
 
 __all__ = [
     "Answer",
@@ -32,6 +33,7 @@ __all__ = [
     "Product",
     "ProductImage",
     "ReaderQuestion",
+    "SearchDocument",
     "SkinConcern",
     "StockAdjustment",
     "StockRecord",

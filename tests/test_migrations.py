@@ -10,12 +10,15 @@ from alembic.runtime.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from shop.extensions import db
+from shop.search.models import alembic_include_name
 from tests.conftest import ThrowawayDatabases, make_app
 
 
 def _differences() -> list[object]:
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": alembic_include_name}
+        )
         return list(compare_metadata(context, db.metadata))
 
 

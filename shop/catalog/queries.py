@@ -71,8 +71,9 @@ class Facets:
     concerns: Sequence[SkinConcern] = field(default_factory=list)
 
 
-def _variant_summary() -> sa.Subquery:
-    """Per product: cheapest and dearest price, units available, variant count."""
+def variant_summary() -> sa.Subquery:
+    """Per product: cheapest and dearest price, units available, variant count (a subquery
+    that listings and search join to build product cards)."""
     available = StockRecord.on_hand - StockRecord.allocated
     return (
         sa.select(
@@ -147,7 +148,7 @@ def _order(stmt: sa.Select[Product], sort: str, summary: sa.Subquery) -> sa.Sele
 
 def list_products(filters: CatalogFilters, per_page: int) -> Page[ProductCard]:
     """Return one page of active products matching the filters, in the asked order."""
-    summary = _variant_summary()
+    summary = variant_summary()
     stmt = _filtered(filters, summary)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
     rows = db.session.execute(

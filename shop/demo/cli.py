@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 from shop.demo.editorial import load_editorial, load_synthetic_answers
 from shop.demo.loader import load_curated, load_synthetic, shop_is_empty
 from shop.extensions import db
+from shop.search.services import reindex
 
 demo_cli = AppGroup("demo", help="Demo data for trying the shop and for benchmarks.")
 
@@ -70,6 +71,7 @@ def load_command(products: int | None, answers: int | None) -> None:
                 lambda step: load_synthetic_answers(answers, progress=step),
             )
             click.echo(f"Grew the column to {answers} answers.")
+        reindex()  # the bulk inserts above bypass the ORM events that index as they go
         db.session.commit()
     except Exception:
         db.session.rollback()

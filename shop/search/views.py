@@ -1,0 +1,29 @@
+"""The search results page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask.blueprints import BlueprintSetupState
+
+from shop.search.parser import MAX_QUERY_CHARS
+from shop.search.queries import GROUPS, search
+from shop.search.services import register_index_events
+
+bp = Blueprint("search", __name__)
+
+
+@bp.record_once
+def _follow_changes(state: BlueprintSetupState) -> None:
+    register_index_events()
+
+
+@bp.get("/search")
+def results() -> str:
+    """Show what matches ?q= among products and answers (?group= and ?page= for more)."""
+    group = request.args.get("group", "", type=str)
+    found = search(
+        request.args.get("q", "", type=str),
+        group=group if group in GROUPS else None,
+        page=request.args.get("page", 1, type=int),
+    )
+    return render_template("search/results.html", results=found, max_chars=MAX_QUERY_CHARS)
