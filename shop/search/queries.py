@@ -22,8 +22,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import QueryableAttribute, selectinload
 
 from shop.catalog.models import Product, ProductStatus
-from shop.catalog.queries import ProductCard
-from shop.catalog.queries import variant_summary
+from shop.catalog.queries import ProductCard, variant_summary
 from shop.core.models import utcnow
 from shop.core.pagination import Page
 from shop.editorial.models import Answer
