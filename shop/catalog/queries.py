@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from flask import g, has_request_context
@@ -62,6 +63,31 @@ class ProductCard:
     @property
     def sold_out(self) -> bool:
         return self.available <= 0
+
+    @classmethod
+    def from_row(cls, row: Any) -> ProductCard:
+        """Build a card from a row of (Product, *card_columns(summary), ...)."""
+        return cls(
+            product=row[0],
+            min_price=row.min_price,
+            max_price=row.max_price,
+            currency=row.currency,
+            available=int(row.available),
+            variant_count=row.variant_count,
+            compare_at_price=row.compare_at_price,
+        )
+
+
+def card_columns(summary: sa.Subquery) -> tuple[sa.ColumnElement[Any], ...]:
+    """The `variant_summary()` columns a ProductCard is built from."""
+    return (
+        summary.c.min_price,
+        summary.c.max_price,
+        summary.c.currency,
+        summary.c.available,
+        summary.c.variant_count,
+        summary.c.compare_at_price,
+    )
 
 
 @dataclass(frozen=True)
@@ -153,30 +179,12 @@ def list_products(filters: CatalogFilters, per_page: int) -> Page[ProductCard]:
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
     rows = db.session.execute(
         _order(stmt, filters.sort, summary)
-        .add_columns(
-            summary.c.min_price,
-            summary.c.max_price,
-            summary.c.currency,
-            summary.c.available,
-            summary.c.variant_count,
-            summary.c.compare_at_price,
-        )
+        .add_columns(*card_columns(summary))
         .options(selectinload(Product.images))
         .limit(per_page)
         .offset((filters.page - 1) * per_page)
     ).all()
-    cards = [
-        ProductCard(
-            product=row[0],
-            min_price=row.min_price,
-            max_price=row.max_price,
-            currency=row.currency,
-            available=int(row.available),
-            variant_count=row.variant_count,
-            compare_at_price=row.compare_at_price,
-        )
-        for row in rows
-    ]
+    cards = [ProductCard.from_row(row) for row in rows]
     return Page(items=cards, number=filters.page, per_page=per_page, total=total)
 
 

@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import QueryableAttribute, selectinload
 
 from shop.catalog.models import Product, ProductStatus
-from shop.catalog.queries import ProductCard, variant_summary
+from shop.catalog.queries import ProductCard, card_columns, variant_summary
 from shop.core.models import utcnow
 from shop.core.pagination import Page
 from shop.editorial.models import Answer
@@ -231,12 +231,7 @@ def _product_hits(fts: _Fts, now: datetime, limit: int, offset: int) -> list[Pro
     stmt = _visible(
         sa.select(
             Product,
-            summary.c.min_price,
-            summary.c.max_price,
-            summary.c.currency,
-            summary.c.available,
-            summary.c.variant_count,
-            summary.c.compare_at_price,
+            *card_columns(summary),
             fts.title.label("title_marked"),
             fts.snippet.label("snippet_marked"),
         )
@@ -254,15 +249,7 @@ def _product_hits(fts: _Fts, now: datetime, limit: int, offset: int) -> list[Pro
     ).all()
     return [
         ProductHit(
-            card=ProductCard(
-                product=row[0],
-                min_price=row.min_price,
-                max_price=row.max_price,
-                currency=row.currency,
-                available=int(row.available),
-                variant_count=row.variant_count,
-                compare_at_price=row.compare_at_price,
-            ),
+            card=ProductCard.from_row(row),
             title=highlighted(row.title_marked),
             snippet=highlighted(row.snippet_marked),
         )

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -25,6 +21,7 @@ from shop.cart.services import (
 from shop.catalog.models import Product, ProductStatus, Variant
 from shop.inventory.models import StockRecord
 from tests.factories import make_cart, make_product
+from tests.sql import counted_selects
 
 CREAM = "Barrier Repair Cream (50 ml)"
 
@@ -316,21 +313,6 @@ def test_clear_cart_empties_it(db: SQLAlchemy, cream: Product) -> None:
     clear_cart(999_999)  # a cart that is gone already: nothing to do
     assert cart_view(cart).lines == []
     assert cart_view(kept).item_count == 1
-
-
-@contextmanager
-def counted_selects(db: SQLAlchemy) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_the_cart_is_read_in_one_query_however_many_lines(db: SQLAlchemy) -> None:

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-import sqlalchemy as sa
 from flask.testing import FlaskCliRunner
 from flask_sqlalchemy import SQLAlchemy
 
@@ -24,6 +19,7 @@ from shop.links.lifecycle import (
 )
 from shop.links.models import AnswerProductLink
 from tests.factories import make_answer, make_product
+from tests.sql import counted_selects
 
 
 def _link(answer: Answer, *products: Product) -> None:
@@ -105,21 +101,6 @@ def test_active_products_without_answers(db: SQLAlchemy) -> None:
         ProductRef(unlinked.id, "aloe-gel", "Aloe Gel"),
         ProductRef(zinc.id, "zinc-stick", "Zinc Stick"),
     ]
-
-
-@contextmanager
-def counted_selects(db: SQLAlchemy) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_each_list_is_one_query(db: SQLAlchemy) -> None:

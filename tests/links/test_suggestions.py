@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +28,7 @@ from shop.links.suggestions import (
     tokens,
 )
 from tests.factories import make_answer, make_brand, make_concern, make_product
+from tests.sql import counted_selects
 
 
 @dataclass
@@ -375,21 +374,6 @@ def test_ranking_by_sets_equals_scoring_every_product(
             expected = _every_product_scored(answer, excluded)[:limit]
             found = suggest_products_for_answer(answer.id, limit)
             assert [(s.product_id, s.score) for s in found] == expected
-
-
-@contextmanager
-def counted_selects(db: SQLAlchemy) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith(("SELECT", "(SELECT", "WITH")):
-            statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_a_fixed_number_of_queries_however_big_the_shop(db: SQLAlchemy, shelf: Shelf) -> None:

@@ -14,6 +14,7 @@ from shop.catalog.models import ProductStatus
 from shop.links.models import AnswerDailyStats, AnswerProductLink
 from tests.factories import make_answer, make_concern, make_product
 from tests.html import csrf_token, visible_text
+from tests.sql import counted_selects
 
 
 @pytest.fixture
@@ -95,21 +96,12 @@ def test_product_page_says_what_the_doctor_says(
 def _queries(app: Flask, client: FlaskClient, url: str) -> int:
     from shop.extensions import db
 
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(str(args[2]))
-
     # A real request starts with an empty session; the test's own objects must not be
     # refreshed inside the request and counted against the page.
     db.session.remove()
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        with client.get(url) as response:
-            assert response.status_code == 200
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
-    return len([q for q in seen if not q.lstrip().upper().startswith(("BEGIN", "SAVEPOINT"))])
+    with counted_selects(db) as selects, client.get(url) as response:
+        assert response.status_code == 200
+    return len(selects)
 
 
 def test_answer_and_product_pages_cost_the_same_queries_with_1_or_50_links(

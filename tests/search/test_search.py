@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -28,6 +26,7 @@ from tests.factories import (
 )
 from tests.html import injected_markup, visible_text
 from tests.search.helpers import group_order, hits, search_page
+from tests.sql import counted_selects
 
 SECRET = "zebrafishword"
 
@@ -380,21 +379,6 @@ def test_markup_in_content_is_escaped_in_titles_and_snippets(
     assert "<title>Search results for “&lt;b&gt;x&lt;/b&gt;”" in title
 
 
-@contextmanager
-def counted_statements(db: SQLAlchemy) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
-
-
 def test_a_results_page_costs_the_same_queries_for_few_or_manyhits(
     client: FlaskClient, db: SQLAlchemy
 ) -> None:
@@ -402,14 +386,14 @@ def test_a_results_page_costs_the_same_queries_for_few_or_manyhits(
     make_product("Lotus Cream One")
     make_answer("Lotus question one?", doctor=doctor)
     db.session.commit()
-    with counted_statements(db) as few:
+    with counted_selects(db) as few:
         search_page(client, "lotus")
 
     for n in range(15):
         make_product(f"Lotus Cream {n}", variants=[("30 ml", 1000 + n, n), ("50 ml", 2000, 1)])
         make_answer(f"Lotus question {n}?", doctor=doctor)
     db.session.commit()
-    with counted_statements(db) as many:
+    with counted_selects(db) as many:
         response = search_page(client, "lotus")
     assert len(hits(response, "products")) == 10
     assert len(hits(response, "answers")) == 10
