@@ -16,16 +16,14 @@ from shop.core.errors import NotFound
 from shop.editorial.models import Answer, AnswerStatus
 from shop.extensions import db
 from shop.links import suggestions
+from shop.links.mentions import answer_text, ingredient_names, tokens
 from shop.links.models import AnswerProductLink, DismissedSuggestion
 from shop.links.suggestions import (
-    answer_text,
     concern_score,
     dismiss_suggestion,
-    ingredient_names,
     restore_suggestion,
     suggest_answers_for_product,
     suggest_products_for_answer,
-    tokens,
 )
 from tests.factories import make_answer, make_brand, make_concern, make_product
 from tests.sql import counted_selects
