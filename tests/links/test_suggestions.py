@@ -15,7 +15,7 @@ from shop.catalog.models import Brand, Product, ProductStatus, SkinConcern
 from shop.core.errors import NotFound
 from shop.editorial.models import Answer, AnswerStatus
 from shop.extensions import db
-from shop.links import suggestions
+from shop.links import mentions, suggestions
 from shop.links.mentions import answer_text, ingredient_names, tokens
 from shop.links.models import AnswerProductLink, DismissedSuggestion
 from shop.links.suggestions import (
@@ -335,7 +335,7 @@ def test_ranking_by_sets_equals_scoring_every_product(
 ) -> None:
     # Terms many products share are ranked by set operations; they must rank as if every
     # product had been scored one by one.
-    monkeypatch.setattr(suggestions, "BROAD_AT", broad_at)
+    monkeypatch.setattr(mentions, "BROAD_AT", broad_at)
     rng = random.Random(7)
     concerns = [make_concern() for _ in range(4)]
     brands = ["Quiet Theory", "Harbour Lab", "Lumen Twelve"]
