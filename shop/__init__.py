@@ -39,6 +39,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
 
     from shop import models  # noqa: F401  (registers every table with the metadata)
+    from shop.accounts import init_accounts
+    from shop.accounts.views import bp as accounts_bp
     from shop.cart import register_cart
     from shop.catalog.views import bp as catalog_bp
     from shop.checkout.views import bp as checkout_bp
@@ -56,6 +58,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_templating(app)
     register_web(app)
+    init_accounts(app)
+    app.register_blueprint(accounts_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(editorial_bp)
     app.register_blueprint(links_bp)

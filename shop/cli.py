@@ -7,6 +7,7 @@ from flask import Flask
 
 def register_cli(app: Flask) -> None:
     """Attach every command group to the app."""
+    from shop.accounts.cli import staff_cli
     from shop.catalog.cli import catalog_cli
     from shop.demo.cli import demo_cli
     from shop.links.cli import links_cli
@@ -22,3 +23,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(orders_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(report_cli)
+    app.cli.add_command(staff_cli)

@@ -1,5 +1,6 @@
 """Import every domain's models so the metadata (and Alembic) sees all tables."""
 
+from shop.accounts.models import StaffUser
 from shop.cart.models import Cart, CartLine
 from shop.catalog.models import Brand, Category, Product, ProductImage, SkinConcern, Variant
 from shop.editorial.models import Answer, Doctor, ReaderQuestion, Topic
@@ -35,6 +36,7 @@ __all__ = [
     "ReaderQuestion",
     "SearchDocument",
     "SkinConcern",
+    "StaffUser",
     "StockAdjustment",
     "StockRecord",
     "StripeEvent",
