@@ -1,6 +1,7 @@
 """Import every domain's models so the metadata (and Alembic) sees all tables."""
 
 from shop.accounts.models import StaffUser
+from shop.admin.models import AuditEntry
 from shop.cart.models import Cart, CartLine
 from shop.catalog.models import Brand, Category, Product, ProductImage, SkinConcern, Variant
 from shop.editorial.models import Answer, Doctor, ReaderQuestion, Topic
@@ -20,6 +21,7 @@ __all__ = [
     "Answer",
     "AnswerDailyStats",
     "AnswerProductLink",
+    "AuditEntry",
     "Brand",
     "Cart",
     "CartLine",

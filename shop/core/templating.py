@@ -129,7 +129,10 @@ def register_templating(app: Flask) -> None:
         def nav_categories() -> Any:
             return categories()
 
+        from shop.admin.sections import visible_sections
+
         return {
+            "admin_sections": visible_sections,
             "shop_name": app.config["SHOP_NAME"],
             "nav_categories": nav_categories,
             "current_year": datetime.now(UTC).year,
