@@ -23,7 +23,12 @@ from shop import create_app
 from shop.extensions import db as _db
 
 # Shared fixtures that live in their own modules.
-pytest_plugins = ["tests.fixtures_mail", "tests.fixtures_stripe", "tests.fixtures_live"]
+pytest_plugins = [
+    "tests.fixtures_mail",
+    "tests.fixtures_stripe",
+    "tests.fixtures_live",
+    "tests.fixtures_staff",
+]
 
 POSTGRES_ENV = "SHOP_TEST_POSTGRES_URL"
 REQUIRE_ENV = "SHOP_REQUIRE_SERVICES"
@@ -142,8 +147,10 @@ def app(
         # transaction open. End it as a real request's teardown does: what the view did
         # not commit is gone (so a missing commit fails the test), and SQLite's lock is freed.
         _db.session.rollback()
-        # Per-request caches live in `g`, which the shared context would otherwise keep.
-        for key in ("catalog_categories", "queued_mail_ids"):
+        # Per-request caches live in `g`, which the shared context would otherwise keep:
+        # ours, Flask-Login's signed-in user and Flask-WTF's CSRF token. A real request
+        # starts with an empty `g`.
+        for key in ("catalog_categories", "queued_mail_ids", "_login_user", "csrf_token"):
             g.pop(key, None)
 
     with application.app_context():

@@ -106,3 +106,22 @@ def test_demo_column_is_complete_and_every_answer_page_names_its_doctor(
     assert not feed.bozo
     assert feed.version == "atom10"
     assert len(feed.entries) == 20
+
+
+def test_demo_staff_can_sign_in_with_the_documented_password(
+    runner: FlaskCliRunner, client: FlaskClient
+) -> None:
+    from tests.html import csrf_token
+
+    result = runner.invoke(args=["demo", "load"])
+    assert "owner@demo.shop, editor@demo.shop, fulfilment@demo.shop" in result.output
+    for email in ("owner@demo.shop", "editor@demo.shop", "fulfilment@demo.shop"):
+        token = csrf_token(client.get("/admin/login"))
+        signed_in = client.post(
+            "/admin/login",
+            data={"csrf_token": token, "email": email, "password": "skin-shop-demo"},
+        )
+        assert signed_in.status_code == 303, email
+        home = client.get("/admin/")
+        assert f"Signed in as {email}" in visible_text(home)
+        client.post("/admin/logout", data={"csrf_token": csrf_token(home)})

@@ -10,12 +10,21 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from shop.accounts.services import create_staff
 from shop.demo.editorial import load_editorial, load_synthetic_answers
 from shop.demo.loader import load_curated, load_synthetic, shop_is_empty
 from shop.extensions import db
 from shop.search.services import reindex
 
 demo_cli = AppGroup("demo", help="Demo data for trying the shop and for benchmarks.")
+
+# Staff accounts for trying the admin on a development machine; never made in production.
+DEMO_STAFF = (
+    ("owner@demo.shop", "owner"),
+    ("editor@demo.shop", "editor"),
+    ("fulfilment@demo.shop", "fulfilment"),
+)
+DEMO_STAFF_PASSWORD = "skin-shop-demo"  # noqa: S105 - documented demo credential
 
 
 def _with_progress(
@@ -52,6 +61,13 @@ def load_command(products: int | None, answers: int | None) -> None:
             f"brands in {curated.categories} categories, {curated.concerns} skin concerns."
         )
         column = load_editorial(media_root)
+        if current_app.config["SHOP_ENV"] != "production":
+            for email, role in DEMO_STAFF:
+                create_staff(email, DEMO_STAFF_PASSWORD, role)
+            click.echo(
+                "Demo staff (sign in at /admin/login, password "
+                f"{DEMO_STAFF_PASSWORD!r}): " + ", ".join(e for e, _ in DEMO_STAFF) + "."
+            )
         click.echo(
             f"Loaded {column['answers']} answers by {column['doctors']} doctors in "
             f"{column['topics']} editorial topics, {column['links']} product recommendations, "

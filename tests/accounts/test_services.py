@@ -19,7 +19,7 @@ from shop.accounts.services import (
 )
 from shop.core.errors import DomainError
 from shop.core.models import utcnow
-from tests.accounts.conftest import PASSWORD
+from tests.fixtures_staff import PASSWORD
 
 
 def _stored(db: SQLAlchemy) -> StaffUser:

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from shop.accounts.decorators import role_required
 from shop.accounts.models import StaffRole, StaffUser
-from tests.accounts.conftest import PASSWORD, sign_in
+from tests.fixtures_staff import PASSWORD, sign_in
 from tests.html import csrf_token, visible_text
 
 MakeStaff = Callable[..., StaffUser]
