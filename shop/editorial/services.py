@@ -143,3 +143,58 @@ def set_question_status(question_id: int, status: QuestionStatus) -> None:
         raise EditorialError("That question does not exist.")
     question.status = status
     db.session.flush()
+
+
+HEADLINE_MAX = 200
+
+
+def _headline(text: str, question_id: int) -> str:
+    """The reader's question shortened to a headline: its first sentence, at most 200 chars."""
+    import re
+
+    flat = " ".join(text.split())
+    first = re.split(r"(?<=[.?!])\s", flat, maxsplit=1)[0]
+    if len(first) > HEADLINE_MAX:
+        cut = first[: HEADLINE_MAX - 1]
+        first = (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:") + "…"
+    return first or f"Reader question #{question_id}"
+
+
+def start_answer_from_question(question_id: int, doctor_id: int | None = None) -> Answer:
+    """Start a draft answer prefilled from a reader's question, and link the question to it.
+
+    The doctor is `doctor_id`, or the first doctor on file. Drafts are never public.
+    """
+    import secrets
+
+    from shop.editorial.models import Doctor
+
+    question = db.session.get(ReaderQuestion, question_id, with_for_update=True)
+    if question is None:
+        raise EditorialError("That question does not exist.")
+    if question.answer_id is not None:
+        raise EditorialError("This question already has an answer.")
+    if doctor_id is not None:
+        doctor = db.session.get(Doctor, doctor_id)
+    else:
+        doctor = db.session.scalars(sa.select(Doctor).order_by(Doctor.id).limit(1)).first()
+    if doctor is None:
+        raise EditorialError("Add a doctor before starting an answer.")
+    letter = question.question.strip()
+    if question.name:
+        letter += f"\n\n— {question.name}"
+    answer = Answer(
+        slug=f"draft-{question.id}-{secrets.token_hex(3)}",
+        question=_headline(question.question, question.id),
+        letter=letter,
+        body="",
+        bottom_line=[],
+        doctor_id=doctor.id,
+        status=AnswerStatus.DRAFT,
+        published_at=None,
+    )
+    db.session.add(answer)
+    db.session.flush()
+    question.answer_id = answer.id
+    db.session.flush()
+    return answer
