@@ -41,6 +41,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from shop import models  # noqa: F401  (registers every table with the metadata)
     from shop.accounts import init_accounts
     from shop.accounts.views import bp as accounts_bp
+    from shop.admin.dashboard import init_dashboard_admin
+    from shop.admin.orders import init_orders_admin
     from shop.admin.questions import init_questions_admin
     from shop.admin.stock import init_stock_admin
     from shop.cart import register_cart
@@ -63,7 +65,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_accounts(app)
     app.register_blueprint(accounts_bp)
     init_stock_admin(app)
+    init_orders_admin(app)
     init_questions_admin(app)
+    init_dashboard_admin(app)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(editorial_bp)
     app.register_blueprint(links_bp)

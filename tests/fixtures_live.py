@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from shop.payments.gateway import init_payments
 from tests.fixtures_stripe import StripeSandbox
-from tests.html import visible_text
+from tests.html import csrf_token, visible_text
 
 
 @dataclass
@@ -75,10 +74,7 @@ class Shopper:
     http: requests.Session = field(default_factory=requests.Session)
 
     def token(self, path: str) -> str:
-        html = self.http.get(self.base + path).text
-        found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
-        assert found is not None, f"no form on {path}"
-        return found.group(1)
+        return csrf_token(self.http.get(self.base + path).text)
 
     def add(self, slug: str, sku: str, quantity: int | str = 1) -> requests.Response:
         token = self.token(f"/products/{slug}")

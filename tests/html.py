@@ -60,9 +60,9 @@ def breadcrumbs(response: TestResponse) -> list[str]:
     return [visible_text(item) for item in re.findall(r"<li>(.*?)</li>", nav.group(0), re.S)]
 
 
-def csrf_token(response: TestResponse) -> str:
+def csrf_token(response: TestResponse | str) -> str:
     """The CSRF token a form on this page would send."""
-    html = response.get_data(as_text=True)
+    html = response if isinstance(response, str) else response.get_data(as_text=True)
     found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
         r'type="hidden" name="csrf_token" value="([^"]+)"', html
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectChoice, SelectField, TextAreaField
+from wtforms import IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from shop.inventory.services import ADJUSTMENT_REASONS
@@ -50,3 +50,42 @@ class StockAdjustForm(FlaskForm):
             raise ValidationError(
                 f"The change must be between -{DELTA_LIMIT:,} and {DELTA_LIMIT:,} units."
             )
+
+
+TRACKING_MAX = 100
+REFUND_REASONS = (
+    SelectChoice("requested_by_customer", "Requested by the customer"),
+    SelectChoice("duplicate", "Duplicate payment"),
+    SelectChoice("fraudulent", "Fraudulent"),
+)
+
+
+class FulfilForm(FlaskForm):
+    """Mark an order shipped, with its tracking number."""
+
+    tracking = StringField(
+        "Tracking number",
+        validators=[
+            InputRequired("Enter the tracking number."),
+            Length(
+                max=TRACKING_MAX,
+                message=f"Keep the tracking number to {TRACKING_MAX} characters or fewer.",
+            ),
+        ],
+        filters=[_strip],
+    )
+
+    def validate_tracking(self, field: StringField) -> None:
+        if not field.data:
+            raise ValidationError("Enter the tracking number.")
+
+
+class RefundForm(FlaskForm):
+    """Refund part or all of an order: an amount in major units and Stripe's reason."""
+
+    amount = StringField(
+        "Amount to refund",
+        validators=[InputRequired("Enter the amount to refund, e.g. 12.50.")],
+        filters=[_strip],
+    )
+    reason = SelectField("Reason", choices=list(REFUND_REASONS), validate_choice=True)

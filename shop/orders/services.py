@@ -290,3 +290,47 @@ def order_by_status_token(token: str) -> Order | None:
     except BadSignature:
         return None
     return db.session.scalar(sa.select(Order).where(Order.public_id == str(public_id)))
+
+
+TRACKING_MAX = 100
+
+
+def mark_fulfilled(order_id: int, tracking: str) -> Order:
+    """Mark a paid (or partly refunded) order as shipped, note its tracking, mail the customer.
+
+    Only flushes; the caller commits. Raises `OrderError` when the order cannot ship.
+    """
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise OrderError("There is no order with that number.")
+    tracking = " ".join(tracking.split())
+    if not tracking or len(tracking) > TRACKING_MAX:
+        raise OrderError(f"Enter a tracking number of 1 to {TRACKING_MAX} characters.")
+    if not _move(
+        order,
+        OrderStatus.FULFILLED,
+        allowed_from=frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED}),
+    ):
+        raise OrderError(
+            f"Order {order.number} is {order.status.value.replace('_', ' ')}; "
+            "only a paid order can be marked fulfilled."
+        )
+    _event(order, "fulfilled", f"Shipped, tracking {tracking}.")
+    if order.email:
+        queue_mail(
+            order.email,
+            f"Your order {order.number} has shipped",
+            "order_shipped",
+            kind="order_shipped",
+            order=order,
+            tracking=tracking,
+            status_url=order_status_url(order),
+        )
+    db.session.flush()
+    return order
+
+
+def refundable_amount(order: Order) -> int:
+    """How much of an order may still be refunded, in minor units."""
+    paid = order.amount_paid if order.amount_paid is not None else order.total
+    return max(0, paid - order.refunded_amount)

@@ -1,0 +1,283 @@
+"""Order screens of the staff admin: list and search orders, mark them shipped, refund them.
+
+A refund is asked of Stripe here (the orders package never talks to the gateway); the
+order's refunded figures change only when Stripe confirms with `charge.refunded`, so a
+refund is never counted twice.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from shop.accounts.decorators import role_required
+from shop.accounts.models import StaffRole
+from shop.admin import audit
+from shop.admin.forms import REFUND_REASONS, FulfilForm, RefundForm
+from shop.admin.sections import register_section
+from shop.core.money import MoneyError, format_money, parse_major
+from shop.extensions import db
+from shop.mail.services import deliver_queued_now
+from shop.orders.exceptions import OrderError
+from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from shop.orders.services import mark_fulfilled, refundable_amount
+from shop.payments.exceptions import PaymentError
+from shop.payments.gateway import gateway
+
+bp = Blueprint("admin_orders", __name__, url_prefix="/admin/orders")
+
+PER_PAGE = 50
+MAX_PAGE = 10_000
+QUERY_MAX = 100
+AUDIT_ROWS = 200
+FULFILLABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED})
+REFUNDABLE = frozenset({OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED})
+REASON_LABELS = {choice.value: choice.label for choice in REFUND_REASONS}
+
+
+def init_orders_admin(app: Flask) -> None:
+    """Register the order screens and their place in the admin navigation."""
+    app.register_blueprint(bp)
+    register_section(
+        app, "admin_orders.index", "Orders", (StaffRole.FULFILMENT,), "fulfil and refund"
+    )
+
+
+def _status_filter() -> OrderStatus | None:
+    raw = request.args.get("status", "").strip()
+    if not raw:
+        return None
+    try:
+        return OrderStatus(raw)
+    except ValueError:
+        abort(
+            400,
+            description="The status filter must be one of: "
+            + ", ".join(s.value for s in OrderStatus)
+            + ".",
+        )
+
+
+def _query() -> str:
+    q = request.args.get("q", "").strip()
+    if len(q) > QUERY_MAX:
+        abort(400, description=f"Keep the search to {QUERY_MAX} characters or fewer.")
+    return q
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1").strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        abort(400, description=f"The page number must be a whole number from 1 to {MAX_PAGE:,}.")
+    return int(raw)
+
+
+@bp.get("/")
+@role_required(StaffRole.FULFILMENT)
+def index() -> str:
+    """List orders newest first, 50 a page, by status and by order number or email."""
+    status = _status_filter()
+    q = _query()
+    number = _page_number()
+    conditions: list[Any] = []
+    if status is not None:
+        conditions.append(Order.status == status)
+    if q:
+        needle = q.lower()
+        conditions.append(
+            sa.or_(
+                sa.func.lower(Order.number).contains(needle, autoescape=True),
+                sa.func.lower(Order.email).contains(needle, autoescape=True),
+            )
+        )
+    total = int(
+        db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(*conditions)) or 0
+    )
+    pages = max(1, math.ceil(total / PER_PAGE))
+    if number > pages:
+        abort(400, description=f"There is no page {number}; this list has {pages}.")
+    items = (
+        sa.select(sa.func.coalesce(sa.func.sum(OrderLine.quantity), 0))
+        .where(OrderLine.order_id == Order.id)
+        .correlate(Order)
+        .scalar_subquery()
+        .label("items")
+    )
+    rows = db.session.execute(
+        sa.select(
+            Order.id,
+            Order.number,
+            Order.created_at,
+            Order.email,
+            Order.status,
+            Order.total,
+            Order.currency,
+            items,
+        )
+        .where(*conditions)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(PER_PAGE)
+        .offset((number - 1) * PER_PAGE)
+    ).all()
+    return render_template(
+        "admin/orders.html",
+        rows=rows,
+        status=status.value if status else "",
+        statuses=[s.value for s in OrderStatus],
+        q=q,
+        page=number,
+        pages=pages,
+        total=total,
+    )
+
+
+def _order_or_404(order_id: int) -> Order:
+    order = db.session.get(Order, order_id)
+    if order is None:
+        abort(404, description="There is no order with that number.")
+    return order
+
+
+def _detail(
+    order_id: int,
+    fulfil_form: FulfilForm | None = None,
+    refund_form: RefundForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    order = _order_or_404(order_id)
+    refundable = refundable_amount(order)
+    return render_template(
+        "admin/order.html",
+        order=order,
+        refundable=refundable,
+        can_fulfil=order.status in FULFILLABLE,
+        can_refund=(
+            order.status in REFUNDABLE and refundable > 0 and bool(order.stripe_payment_intent_id)
+        ),
+        fulfil_form=fulfil_form or FulfilForm(formdata=None),
+        refund_form=refund_form or RefundForm(formdata=None),
+        audit_entries=audit.entries("order", order_id, limit=AUDIT_ROWS),
+    ), status
+
+
+@bp.get("/<int:order_id>")
+@role_required(StaffRole.FULFILMENT)
+def detail(order_id: int) -> tuple[str, int]:
+    """One order: lines, totals, address, timeline, staff changes, and what may be done."""
+    return _detail(order_id)
+
+
+@bp.post("/<int:order_id>/fulfil")
+@role_required(StaffRole.FULFILMENT)
+def fulfil(order_id: int) -> tuple[str, int] | BaseResponse:
+    """Mark an order shipped with its tracking number, and mail the customer."""
+    order = _order_or_404(order_id)
+    form = FulfilForm()
+    if not form.validate_on_submit():
+        return _detail(order_id, fulfil_form=form, status=400)
+    tracking = str(form.tracking.data)
+    before = order.status.value
+    try:
+        order = mark_fulfilled(order_id, tracking)
+        audit.record(
+            current_user.id,
+            current_user.email,
+            "order.fulfil",
+            "order",
+            order_id,
+            f"{order.number}: shipped, tracking {tracking}",
+            before={"status": before},
+            after={"status": order.status.value, "tracking": tracking},
+        )
+        number = order.number
+        db.session.commit()
+    except OrderError as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.message)
+        return _detail(order_id, fulfil_form=form, status=400)
+    deliver_queued_now()
+    flash(f"Order {number} is marked fulfilled; the customer has been emailed.", "success")
+    return redirect(url_for("admin_orders.detail", order_id=order_id), code=303)
+
+
+@bp.post("/<int:order_id>/refund")
+@role_required(StaffRole.FULFILMENT)
+def refund(order_id: int) -> tuple[str, int] | BaseResponse:
+    """Ask Stripe to refund part or all of an order; the webhook records it when done."""
+    order = _order_or_404(order_id)
+    form = RefundForm()
+    if not form.validate_on_submit():
+        return _detail(order_id, refund_form=form, status=400)
+    currency = order.currency
+    refundable = refundable_amount(order)
+    try:
+        amount = parse_major(str(form.amount.data), currency)
+    except MoneyError:
+        form.amount.errors = [*form.amount.errors, "Enter an amount such as 12.50."]
+        return _detail(order_id, refund_form=form, status=400)
+    if order.status not in REFUNDABLE or not order.stripe_payment_intent_id or refundable <= 0:
+        form.form_errors.append(
+            f"Order {order.number} is {order.status.value.replace('_', ' ')}; "
+            "there is nothing to refund."
+        )
+        return _detail(order_id, refund_form=form, status=400)
+    if not 1 <= amount <= refundable:
+        form.amount.errors = [
+            *form.amount.errors,
+            f"The amount must be between {format_money(1, currency)} and "
+            f"{format_money(refundable, currency)}, what is left to refund.",
+        ]
+        return _detail(order_id, refund_form=form, status=400)
+    reason = str(form.reason.data)
+    number = order.number
+    intent = order.stripe_payment_intent_id
+    key = f"refund-{order.id}-{order.refunded_amount}-{amount}"
+    # End the read before talking to Stripe: its webhook may come back while we wait.
+    db.session.rollback()
+    try:
+        found = gateway().create_refund(intent, amount, reason, idempotency_key=key)
+    except PaymentError as exc:
+        db.session.rollback()
+        flash(f"Stripe did not refund order {number}; nothing was refunded. {exc.message}", "error")
+        return redirect(url_for("admin_orders.detail", order_id=order_id), code=303)
+    shown = format_money(amount, currency)
+    db.session.add(
+        OrderEvent(
+            order_id=order_id,
+            kind="refund_requested",
+            message=(
+                f"Refund of {shown} requested ({REASON_LABELS.get(reason, reason).lower()}); "
+                "waiting for Stripe."
+            )[:500],
+        )
+    )
+    audit.record(
+        current_user.id,
+        current_user.email,
+        "order.refund",
+        "order",
+        order_id,
+        f"{number}: refund of {shown} requested ({reason}), Stripe refund {found.id}",
+        after={"amount": amount, "reason": reason, "refund_id": found.id},
+    )
+    db.session.commit()
+    flash(
+        f"A refund of {shown} on order {number} was sent to Stripe; "
+        "the order updates when Stripe confirms it.",
+        "success",
+    )
+    return redirect(url_for("admin_orders.detail", order_id=order_id), code=303)

@@ -1,0 +1,331 @@
+"""The order screens: who may open them, the list, marking orders shipped, and refunds
+through Stripe (the sandbox) that count only once the webhook confirms them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from flask_sqlalchemy import SQLAlchemy
+
+from shop.accounts.models import StaffRole, StaffUser
+from shop.admin.models import AuditEntry
+from shop.mail.models import OutboxMessage
+from shop.orders.models import Order, OrderEvent, OrderStatus
+from shop.orders.services import (
+    LineSnapshot,
+    PaymentFacts,
+    create_pending_order,
+    fulfil_checkout,
+)
+from tests.factories import make_product
+from tests.fixtures_live import Shopper
+from tests.fixtures_staff import PASSWORD, sign_in
+from tests.fixtures_stripe import StripeSandbox
+from tests.html import csrf_token, visible_text
+
+MakeStaff = Callable[..., StaffUser]
+FRED = "fred@example.com"
+
+
+def _order(
+    db: SQLAlchemy,
+    *,
+    paid: bool = True,
+    email: str = "buyer@example.com",
+    name: str = "Barrier Cream",
+    quantity: int = 2,
+) -> tuple[int, str]:
+    variant = make_product(name, variants=[("50 ml", 2800, 10)]).variants[0]
+    order = create_pending_order(
+        [LineSnapshot(variant.id, name, "50 ml", variant.sku, 2800, quantity)],
+        "USD",
+        cart_id=None,
+        email=email,
+    )
+    if paid:
+        fulfil_checkout(
+            order,
+            PaymentFacts(
+                session_id=f"cs_test_{order.id}",
+                paid=True,
+                status="complete",
+                payment_status="paid",
+                amount_total=order.total,
+                currency="USD",
+                email=email,
+                payment_intent_id=f"pi_{order.id}",
+            ),
+        )
+    db.session.commit()
+    return order.id, order.number or ""
+
+
+def _signed_in(client: FlaskClient, make_staff: MakeStaff, role: StaffRole) -> None:
+    make_staff(FRED, role)
+    assert sign_in(client, FRED)[0] == 303
+
+
+def _post(
+    client: FlaskClient, order_id: int, action: str, form_on: int | None = None, **data: str
+) -> Any:
+    token = csrf_token(client.get(f"/admin/orders/{form_on or order_id}"))
+    return client.post(f"/admin/orders/{order_id}/{action}", data={"csrf_token": token, **data})
+
+
+@pytest.mark.parametrize("path", ["/admin/orders/", "/admin/orders/{id}"])
+def test_who_may_open_the_order_pages(
+    client: FlaskClient, db: SQLAlchemy, make_staff: MakeStaff, path: str
+) -> None:
+    url = path.format(id=_order(db)[0])
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/admin/login?next=")
+
+    make_staff("ed@example.com", StaffRole.EDITOR)
+    make_staff(FRED, StaffRole.FULFILMENT)
+    make_staff("olive@example.com", StaffRole.OWNER)
+    sign_in(client, "ed@example.com")
+    assert client.get(url).status_code == 403
+    for email in (FRED, "olive@example.com"):
+        fresh = client.application.test_client()
+        sign_in(fresh, email)
+        page = fresh.get(url)
+        assert page.status_code == 200
+        assert "Order" in visible_text(page)
+
+
+def test_the_list_filters_and_searches(
+    client: FlaskClient, db: SQLAlchemy, make_staff: MakeStaff
+) -> None:
+    _, paid = _order(db, email="ann@example.com", name="Cream A")
+    _, pending = _order(db, paid=False, email="bob@example.com", name="Cream B")
+    _signed_in(client, make_staff, StaffRole.FULFILMENT)
+
+    everything = visible_text(client.get("/admin/orders/"))
+    assert paid in everything
+    assert pending in everything
+    assert everything.index(pending) < everything.index(paid)  # newest first
+
+    only_paid = visible_text(client.get("/admin/orders/?status=paid"))
+    assert paid in only_paid
+    assert pending not in only_paid
+
+    by_email = visible_text(client.get("/admin/orders/?q=BOB@"))
+    assert pending in by_email
+    assert paid not in by_email
+    by_number = visible_text(client.get(f"/admin/orders/?q={paid.lower()}"))
+    assert paid in by_number
+    assert pending not in by_number
+
+    for bad in ("status=shipped", "page=0", "page=x", "page=2", "q=" + "a" * 101):
+        assert client.get(f"/admin/orders/?{bad}").status_code == 400, bad
+
+
+def test_fulfilling_a_paid_order_records_tracking_mails_and_audits(
+    client: FlaskClient, db: SQLAlchemy, make_staff: MakeStaff
+) -> None:
+    order_id, number = _order(db)
+    _signed_in(client, make_staff, StaffRole.FULFILMENT)
+
+    response = _post(client, order_id, "fulfil", tracking="  1Z999AA10123456784 ")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/admin/orders/{order_id}"
+    text = visible_text(client.get(f"/admin/orders/{order_id}"))
+    assert f"Order {number} is marked fulfilled" in text
+    assert "Shipped, tracking 1Z999AA10123456784." in text
+
+    db.session.expire_all()
+    order = db.session.get(Order, order_id)
+    assert order is not None
+    assert order.status is OrderStatus.FULFILLED
+    [mail] = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.kind == "order_shipped")
+    ).all()
+    assert mail.to_address == "buyer@example.com"
+    assert f"Your order {number} has shipped" == mail.subject
+    assert "1Z999AA10123456784" in mail.body_text
+    assert "/orders/" in mail.body_text
+    entry = db.session.scalars(sa.select(AuditEntry)).one()
+    assert (entry.actor_email, entry.action, entry.entity, entry.entity_id) == (
+        FRED,
+        "order.fulfil",
+        "order",
+        str(order_id),
+    )
+    assert entry.before == {"status": "paid"}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"tracking": ""}, "Enter the tracking number."),
+        ({"tracking": "   "}, "Enter the tracking number."),
+        ({"tracking": "x" * 101}, "100 characters or fewer"),
+    ],
+)
+def test_bad_tracking_is_refused(
+    client: FlaskClient,
+    db: SQLAlchemy,
+    make_staff: MakeStaff,
+    data: dict[str, str],
+    message: str,
+) -> None:
+    order_id, _ = _order(db)
+    _signed_in(client, make_staff, StaffRole.FULFILMENT)
+    response = _post(client, order_id, "fulfil", tracking=data["tracking"])
+    assert response.status_code == 400
+    assert message in visible_text(response)
+    db.session.expire_all()
+    assert db.session.get(Order, order_id).status is OrderStatus.PAID  # type: ignore[union-attr]
+    assert db.session.scalars(sa.select(AuditEntry)).all() == []
+
+
+def test_fulfilling_a_pending_order_is_refused(
+    client: FlaskClient, db: SQLAlchemy, make_staff: MakeStaff
+) -> None:
+    order_id, _ = _order(db, paid=False)
+    other_id, _ = _order(db, name="Other Cream")  # a page with a form, for a CSRF token
+    _signed_in(client, make_staff, StaffRole.FULFILMENT)
+    page = visible_text(client.get(f"/admin/orders/{order_id}"))
+    assert "Mark fulfilled" not in page
+    assert "Refund" not in page.replace("Refunded", "")
+
+    response = _post(client, order_id, "fulfil", form_on=other_id, tracking="1Z")
+    assert response.status_code == 400
+    assert "only a paid order can be marked fulfilled" in visible_text(response)
+    db.session.expire_all()
+    assert db.session.get(Order, order_id).status is OrderStatus.PENDING  # type: ignore[union-attr]
+    assert db.session.scalars(sa.select(AuditEntry)).all() == []
+    assert (
+        db.session.scalars(
+            sa.select(OutboxMessage.id).where(OutboxMessage.kind == "order_shipped")
+        ).all()
+        == []
+    )
+
+
+def test_a_post_without_csrf_is_refused(
+    client: FlaskClient, db: SQLAlchemy, make_staff: MakeStaff
+) -> None:
+    order_id, _ = _order(db)
+    _signed_in(client, make_staff, StaffRole.FULFILMENT)
+    assert (
+        client.post(f"/admin/orders/{order_id}/fulfil", data={"tracking": "1Z"}).status_code == 400
+    )
+    assert client.post(f"/admin/orders/{order_id}/refund", data={"amount": "1"}).status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Order, order_id).status is OrderStatus.PAID  # type: ignore[union-attr]
+
+
+def test_an_unknown_order_is_404(client: FlaskClient, make_staff: MakeStaff) -> None:
+    _signed_in(client, make_staff, StaffRole.FULFILMENT)
+    assert client.get("/admin/orders/999999").status_code == 404
+
+
+# Live: a real purchase through the shop and the Stripe sandbox, refunded from the admin.
+
+
+def _order_values(db: SQLAlchemy) -> tuple[int, str, OrderStatus, int, int | None]:
+    db.session.expire_all()
+    o = db.session.scalars(sa.select(Order)).one()
+    found = (o.id, o.number or "", o.status, o.refunded_amount, o.amount_paid)
+    db.session.rollback()
+    return found
+
+
+def _events(db: SQLAlchemy, order_id: int) -> list[str]:
+    found = list(
+        db.session.scalars(
+            sa.select(OrderEvent.message)
+            .where(OrderEvent.order_id == order_id)
+            .order_by(OrderEvent.id)
+        )
+    )
+    db.session.rollback()
+    return found
+
+
+def test_a_partial_refund_goes_to_stripe_and_counts_once_confirmed(
+    db: SQLAlchemy, shopper: Shopper, stripe_sandbox: StripeSandbox, make_staff: MakeStaff
+) -> None:
+    product = make_product("Barrier Cream", slug="barrier-cream", variants=[("50 ml", 2800, 5)])
+    slug, sku = product.slug, product.variants[0].sku
+    db.session.commit()
+    make_staff(FRED, StaffRole.FULFILMENT)
+    db.session.rollback()
+
+    assert shopper.add(slug, sku, 2).status_code == 303
+    pay_url = shopper.checkout().headers["Location"]
+    stripe_sandbox.pay(pay_url.rstrip("/").rsplit("/", 1)[-1], email="buyer@example.com")
+    stripe_sandbox.wait_for_webhooks()
+    order_id, number, status, refunded, paid = _order_values(db)
+    assert status is OrderStatus.PAID
+    assert paid == 2 * 2800 + 695
+
+    staff = Shopper(shopper.base)
+    try:
+        signed = staff.http.post(
+            staff.base + "/admin/login",
+            data={"csrf_token": staff.token("/admin/login"), "email": FRED, "password": PASSWORD},
+            allow_redirects=False,
+        )
+        assert signed.status_code == 303
+        url = f"/admin/orders/{order_id}"
+        response = staff.http.post(
+            staff.base + url + "/refund",
+            data={
+                "csrf_token": staff.token(url),
+                "amount": "10.50",
+                "reason": "requested_by_customer",
+            },
+            allow_redirects=False,
+        )
+        assert response.status_code == 303, response.text
+        stripe_sandbox.wait_for_webhooks()
+
+        [sent] = stripe_sandbox.requests(path="/v1/refunds", method="POST")
+        assert sent["params"]["amount"] == "1050"
+        assert sent["params"]["reason"] == "requested_by_customer"
+        assert sent["idempotency_key"] == f"refund-{order_id}-0-1050"
+        _, _, status, refunded, _ = _order_values(db)
+        assert status is OrderStatus.PARTIALLY_REFUNDED
+        assert refunded == 1050
+        messages = _events(db, order_id)
+        assert any("Refund of $10.50 requested" in m for m in messages)
+        page = visible_text(staff.http.get(staff.base + url).text)
+        assert f"A refund of $10.50 on order {number} was sent to Stripe" in page
+
+        # More than is left (62.95 - 10.50 = 52.45) is refused before Stripe hears of it.
+        too_much = staff.http.post(
+            staff.base + url + "/refund",
+            data={"csrf_token": staff.token(url), "amount": "52.46", "reason": "duplicate"},
+            allow_redirects=False,
+        )
+        assert too_much.status_code == 400
+        assert "what is left to refund" in visible_text(too_much.text)
+        assert len(stripe_sandbox.requests(path="/v1/refunds", method="POST")) == 1
+        _, _, status, refunded, _ = _order_values(db)
+        assert (status, refunded) == (OrderStatus.PARTIALLY_REFUNDED, 1050)
+
+        # Stripe failing: a clear message, nothing recorded.
+        stripe_sandbox.fault("/v1/refunds", "error_500", count=5)
+        failed = staff.http.post(
+            staff.base + url + "/refund",
+            data={"csrf_token": staff.token(url), "amount": "1.00", "reason": "duplicate"},
+        )
+        assert failed.status_code == 200
+        assert f"Stripe did not refund order {number}; nothing was refunded." in visible_text(
+            failed.text
+        )
+        assert len([m for m in _events(db, order_id) if "requested" in m]) == 1
+        audits = list(db.session.scalars(sa.select(AuditEntry.action)))
+        db.session.rollback()
+        assert audits == ["order.refund"]
+        _, _, status, refunded, _ = _order_values(db)
+        assert (status, refunded) == (OrderStatus.PARTIALLY_REFUNDED, 1050)
+    finally:
+        staff.close()
