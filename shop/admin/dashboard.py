@@ -17,6 +17,7 @@ from shop.accounts.decorators import role_required
 from shop.accounts.models import StaffRole
 from shop.admin.charts import sales_chart_svg
 from shop.admin.models import AuditEntry
+from shop.admin.paging import page_number
 from shop.admin.sections import register_section
 from shop.catalog.models import Product, Variant
 from shop.core.models import utcnow
@@ -34,7 +35,6 @@ QUESTION_ROWS = 5
 LOW_STOCK_ROWS = 10
 TOP_ANSWERS = 5
 AUDIT_PER_PAGE = 100
-MAX_PAGE = 10_000
 ENTITY_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 ACTION_RE = re.compile(r"[a-z][a-z0-9_.]{0,59}")
 ACTOR_MAX = 254
@@ -179,13 +179,6 @@ def _filter(name: str, pattern: re.Pattern[str] | None, limit: int) -> str | Non
     return value
 
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        abort(400, description=f"The page number must be a whole number from 1 to {MAX_PAGE:,}.")
-    return int(raw)
-
-
 def compact_json(data: dict[str, Any] | None) -> str:
     """A changed-fields dict on one line (the template escapes it)."""
     if data is None:
@@ -200,7 +193,7 @@ def audit() -> str:
     actor = _filter("actor", None, ACTOR_MAX)
     entity = _filter("entity", ENTITY_RE, 40)
     action = _filter("action", ACTION_RE, 60)
-    number = _page_number()
+    number = page_number()
     conditions: list[Any] = []
     if actor is not None:
         conditions.append(sa.func.lower(AuditEntry.actor_email) == actor.lower())

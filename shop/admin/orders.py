@@ -28,6 +28,7 @@ from shop.accounts.decorators import role_required
 from shop.accounts.models import StaffRole
 from shop.admin import audit
 from shop.admin.forms import REFUND_REASONS, FulfilForm, RefundForm
+from shop.admin.paging import page_number
 from shop.admin.sections import register_section
 from shop.core.money import MoneyError, format_money, parse_major
 from shop.extensions import db
@@ -41,7 +42,6 @@ from shop.payments.gateway import gateway
 bp = Blueprint("admin_orders", __name__, url_prefix="/admin/orders")
 
 PER_PAGE = 50
-MAX_PAGE = 10_000
 QUERY_MAX = 100
 AUDIT_ROWS = 200
 FULFILLABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED})
@@ -79,20 +79,13 @@ def _query() -> str:
     return q
 
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        abort(400, description=f"The page number must be a whole number from 1 to {MAX_PAGE:,}.")
-    return int(raw)
-
-
 @bp.get("/")
 @role_required(StaffRole.FULFILMENT)
 def index() -> str:
     """List orders newest first, 50 a page, by status and by order number or email."""
     status = _status_filter()
     q = _query()
-    number = _page_number()
+    number = page_number()
     conditions: list[Any] = []
     if status is not None:
         conditions.append(Order.status == status)

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from shop.accounts.decorators import role_required
 from shop.accounts.models import StaffRole
 from shop.admin.audit import record
+from shop.admin.paging import page_number
 from shop.admin.sections import register_section
 from shop.core.errors import DomainError
 from shop.editorial.models import QuestionStatus, ReaderQuestion
@@ -22,7 +23,6 @@ from shop.extensions import db
 bp = Blueprint("admin_questions", __name__, url_prefix="/admin/questions")
 
 PER_PAGE = 50
-MAX_PAGE = 10_000
 FILTERS = ("all", *(s.value for s in QuestionStatus))
 # What an editor may set by hand; "answered" follows from publishing the linked answer.
 SETTABLE = (QuestionStatus.NEW, QuestionStatus.DECLINED, QuestionStatus.SPAM)
@@ -55,13 +55,6 @@ def _status_filter() -> str:
     return status
 
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        abort(400, description=f"The page number must be a whole number from 1 to {MAX_PAGE:,}.")
-    return int(raw)
-
-
 def _question_or_404(question_id: int) -> ReaderQuestion:
     question = db.session.get(ReaderQuestion, question_id)
     if question is None:
@@ -74,7 +67,7 @@ def _question_or_404(question_id: int) -> ReaderQuestion:
 def index() -> str:
     """List readers' questions of one status (default new), newest first, 50 a page."""
     status = _status_filter()
-    number = _page_number()
+    number = page_number()
     rows = db.session.execute(
         sa.select(ReaderQuestion.status, sa.func.count()).group_by(ReaderQuestion.status)
     ).all()
