@@ -92,6 +92,10 @@ class Product(TimestampMixin, Model):
     how_to_use: Mapped[str] = mapped_column(sa.Text, default="")
     seo_title: Mapped[str | None] = mapped_column(sa.String(200), default=None)
     seo_description: Mapped[str | None] = mapped_column(sa.String(320), default=None)
+    # Optimistic locking: an admin form carries the version it was read at, and SQLAlchemy's
+    # version counter refuses to flush over a row that someone else changed since.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy reads it once)
 
     brand: Mapped[Brand] = relationship(lazy="joined", innerjoin=True)
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)

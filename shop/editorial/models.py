@@ -102,6 +102,9 @@ class Answer(TimestampMixin, Model):
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("doctors.id"), default=None)
     reviewed_on: Mapped[date | None] = mapped_column(sa.Date, default=None)
     seo_description: Mapped[str | None] = mapped_column(sa.String(320), default=None)
+    # Optimistic locking, as on products: a stale edit form cannot overwrite a newer save.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy reads it once)
 
     doctor: Mapped[Doctor] = relationship(foreign_keys=[doctor_id], lazy="joined", innerjoin=True)
     reviewed_by: Mapped[Doctor | None] = relationship(foreign_keys=[reviewed_by_id])
