@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from shop.admin.orders import init_orders_admin
     from shop.admin.products import init_products_admin
     from shop.admin.questions import init_questions_admin
+    from shop.admin.records import init_records_admin
     from shop.admin.staff import init_staff_admin
     from shop.admin.stock import init_stock_admin
     from shop.cart import register_cart
@@ -76,6 +77,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_answers_admin(app)
     init_linking_admin(app)
     init_staff_admin(app)
+    init_records_admin(app)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(editorial_bp)
     app.register_blueprint(links_bp)

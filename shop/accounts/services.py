@@ -1,4 +1,5 @@
-"""Staff accounts: create, authenticate (with a lockout), change password.
+"""Staff accounts: create, authenticate (with a lockout), change password, and the
+owners' management of accounts (role, deactivation, unlock, a new password).
 
 Services flush; the caller commits. `authenticate` is the exception to "an error rolls
 the unit back": the caller commits after an `AuthError` too, so failures are counted.
@@ -6,6 +7,7 @@ the unit back": the caller commits after an `AuthError` too, so failures are cou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -14,7 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from shop.accounts.models import StaffRole, StaffUser
-from shop.core.errors import DomainError
+from shop.core.errors import DomainError, NotFound
 from shop.core.models import utcnow
 from shop.extensions import db
 
@@ -35,6 +37,10 @@ _hasher = PasswordHasher()
 
 class AuthError(DomainError):
     """Signing in failed; the message never says whether the email exists."""
+
+
+class EmailTaken(DomainError):
+    """A staff account with this email already exists."""
 
 
 @cache
@@ -76,7 +82,7 @@ def create_staff(email: str, password: str, role: StaffRole | str) -> StaffUser:
         raise DomainError(f"The role must be one of: {choices}.") from None
     _check_password_rules(password)
     if staff_by_email(address) is not None:
-        raise DomainError(f"A staff account for {address} already exists.")
+        raise EmailTaken(f"A staff account for {address} already exists.")
     user = StaffUser(email=address, password_hash=_hasher.hash(password), role=staff_role)
     db.session.add(user)
     db.session.flush()
@@ -141,3 +147,114 @@ def change_password(user_id: int, current: str, new: str) -> StaffUser:
     user.locked_until = None
     db.session.flush()
     return user
+
+
+# --- Managing accounts (the owners' staff screen) ---------------------------------------
+
+
+def staff_accounts() -> Sequence[StaffUser]:
+    """Every staff account: active ones first, then by email."""
+    return db.session.scalars(
+        sa.select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.email)
+    ).all()
+
+
+def _staff_or_error(user_id: int) -> StaffUser:
+    user = db.session.get(StaffUser, user_id)
+    if user is None:
+        raise NotFound("There is no staff account with that number.")
+    return user
+
+
+def _check_owners_remain(user: StaffUser) -> None:
+    """Refuse when `user` is the last active owner: someone must be able to manage staff."""
+    if user.role != StaffRole.OWNER or not user.active:
+        return
+    # Lock every active owner's row (PostgreSQL; SQLite's write transaction already
+    # serialises), so two owners demoting each other at once cannot both succeed.
+    owners = db.session.scalars(
+        sa.select(StaffUser.id)
+        .where(StaffUser.role == StaffRole.OWNER, StaffUser.active.is_(True))
+        .order_by(StaffUser.id)
+        .with_for_update()
+    ).all()
+    if len(owners) <= 1:
+        raise DomainError(
+            f"{user.email} is the last active owner; make another account an owner first."
+        )
+
+
+def set_staff_role(
+    actor_id: int, user_id: int, role: StaffRole | str
+) -> tuple[StaffRole, StaffRole]:
+    """Give a staff account another role; return (old role, new role).
+
+    An owner cannot demote themselves, and the last active owner is never demoted.
+    """
+    try:
+        new_role = StaffRole(role)
+    except ValueError:
+        choices = ", ".join(r.value for r in StaffRole)
+        raise DomainError(f"The role must be one of: {choices}.") from None
+    user = _staff_or_error(user_id)
+    old_role = user.role
+    if old_role == new_role:
+        raise DomainError(f"{user.email} already has the role {new_role.value}.")
+    if old_role == StaffRole.OWNER:
+        if user.id == actor_id:
+            raise DomainError("You cannot take the owner role from yourself; ask another owner.")
+        _check_owners_remain(user)
+    user.role = new_role
+    db.session.flush()
+    return old_role, new_role
+
+
+def set_staff_active(actor_id: int, user_id: int, active: bool) -> StaffUser:
+    """Deactivate or reactivate a staff account.
+
+    A deactivated account cannot sign in, and its open sessions stop loading their user
+    at the next request (the session loader refuses inactive accounts). Nobody can
+    deactivate themselves, and the last active owner is never deactivated.
+    """
+    user = _staff_or_error(user_id)
+    if user.active == active:
+        state = "active" if active else "deactivated"
+        raise DomainError(f"{user.email} is already {state}.")
+    if not active:
+        if user.id == actor_id:
+            raise DomainError("You cannot deactivate your own account; ask another owner.")
+        _check_owners_remain(user)
+    user.active = active
+    db.session.flush()
+    return user
+
+
+def unlock_staff(user_id: int) -> StaffUser:
+    """Clear a sign-in lockout and the count of failed sign-ins."""
+    user = _staff_or_error(user_id)
+    if user.locked_until is None and user.failed_logins == 0:
+        raise DomainError(f"{user.email} is not locked out.")
+    user.locked_until = None
+    user.failed_logins = 0
+    db.session.flush()
+    return user
+
+
+def set_staff_password(user_id: int, password: str) -> StaffUser:
+    """Give a staff account a new password (set by an owner, so no current password).
+
+    The session id carries a fingerprint of the hash, so every session signed in with
+    the old password ends. The lockout is cleared too.
+    """
+    user = _staff_or_error(user_id)
+    _check_password_rules(password)
+    user.password_hash = _hasher.hash(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    db.session.flush()
+    return user
+
+
+def is_locked(user: StaffUser, now: datetime | None = None) -> bool:
+    """Whether sign-in to this account is locked out at `now`."""
+    return user.locked_until is not None and _aware(user.locked_until) > (now or utcnow())

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.widgets import HiddenInput
 
 from shop.inventory.services import ADJUSTMENT_REASONS
 
@@ -50,6 +63,67 @@ class StockAdjustForm(FlaskForm):
             raise ValidationError(
                 f"The change must be between -{DELTA_LIMIT:,} and {DELTA_LIMIT:,} units."
             )
+
+
+# --- Stocktake: many counted figures in one post ---------------------------------------
+
+STOCKTAKE_MAX_ROWS = 200
+COUNT_MAX = 1_000_000
+_ROW_KEY = re.compile(r"^rows-(\d+)-")
+
+
+class StockCountRowForm(Form):
+    """One row of the stocktake: the variant, its on hand when the page was loaded, and the
+    count (blank: leave the row alone)."""
+
+    variant_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    loaded = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    counted = StringField(
+        "Counted",
+        filters=[_strip],
+        validators=[Length(max=20, message="Enter a whole number of units, e.g. 12.")],
+    )
+
+    def validate_counted(self, field: StringField) -> None:
+        value = field.data or ""
+        if not value:
+            return
+        if value.startswith("-") and value[1:].isdecimal():
+            raise ValidationError("The count cannot be negative.")
+        if not (value.isascii() and value.isdecimal()):
+            raise ValidationError("Enter a whole number of units, e.g. 12.")
+        if int(value) > COUNT_MAX:
+            raise ValidationError(f"The count must be at most {COUNT_MAX:,} units.")
+
+    @property
+    def count(self) -> int | None:
+        """The counted figure, or None for a blank row."""
+        value = self.counted.data or ""
+        return int(value) if value else None
+
+
+class StocktakeForm(FlaskForm):
+    """Counted figures for many variants, with one reason and note for them all."""
+
+    rows = FieldList(FormField(StockCountRowForm), max_entries=STOCKTAKE_MAX_ROWS)
+    reason = SelectField(
+        "Reason",
+        choices=[SelectChoice(r, r.capitalize()) for r in STAFF_ADJUSTMENT_REASONS],
+        default="correction",
+        validate_choice=True,
+    )
+    note = TextAreaField(
+        "Note for every change (optional)",
+        validators=[
+            Length(max=NOTE_MAX, message=f"Keep the note to {NOTE_MAX} characters or fewer.")
+        ],
+        filters=[_strip],
+    )
+
+    @staticmethod
+    def posted_rows(formdata: Mapping[str, str]) -> int:
+        """How many rows a post carries (FieldList would silently drop those past the cap)."""
+        return len({m.group(1) for key in formdata if (m := _ROW_KEY.match(key))})
 
 
 TRACKING_MAX = 100

@@ -175,11 +175,11 @@ def start_answer(question_id: int) -> BaseResponse:
             before={"answer_id": None},
             after={"answer_id": answer.id, "answer_slug": answer.slug},
         )
-        slug = answer.slug
+        slug, answer_id = answer.slug, answer.id
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return back
     flash(f"Draft answer {slug} created.", "success")
-    return back
+    return redirect(url_for("admin_answers.edit", answer_id=answer_id), code=303)

@@ -1,4 +1,5 @@
-"""Stock screens of the staff admin: find variants, see low stock, adjust on-hand stock."""
+"""Stock screens of the staff admin: find variants, see low stock, adjust on-hand stock,
+and a stocktake screen that sets many variants' counted figures at once."""
 
 from __future__ import annotations
 
@@ -22,13 +23,18 @@ from werkzeug.wrappers import Response as BaseResponse
 from shop.accounts.decorators import role_required
 from shop.accounts.models import StaffRole
 from shop.admin import audit
-from shop.admin.forms import StockAdjustForm
+from shop.admin.forms import STOCKTAKE_MAX_ROWS, StockAdjustForm, StocktakeForm
 from shop.admin.sections import register_section
-from shop.catalog.models import Product, Variant
+from shop.catalog.models import Category, Product, Variant
 from shop.extensions import db
 from shop.inventory.exceptions import StockError
 from shop.inventory.models import StockAdjustment, StockRecord
-from shop.inventory.services import adjust_on_hand
+from shop.inventory.services import (
+    StocktakeRefused,
+    adjust_on_hand,
+    apply_stocktake,
+    stocktake_problems,
+)
 
 bp = Blueprint("admin_stock", __name__, url_prefix="/admin/stock")
 
@@ -152,3 +158,188 @@ def _variant_or_404(variant_id: int) -> Variant:
     if found is None or found.stock is None:
         abort(404, description="There is no variant with that number.")
     return found
+
+
+# --- Stocktake ----------------------------------------------------------------------------
+
+
+def _bulk_filters() -> dict[str, Any]:
+    """The stocktake's row filters from the query string (kept on the form's action URL)."""
+    q = request.args.get("q", "", type=str).strip()[:QUERY_MAX]
+    category = request.args.get("category", type=int)
+    low = request.args.get("low", "") == "1"
+    return {"q": q, "category": category, "low": low}
+
+
+def _filter_query(filters: dict[str, Any]) -> dict[str, Any]:
+    """The filters as query-string arguments, leaving out those not in use."""
+    query: dict[str, Any] = {}
+    if filters["q"]:
+        query["q"] = filters["q"]
+    if filters["category"] is not None:
+        query["category"] = filters["category"]
+    if filters["low"]:
+        query["low"] = "1"
+    return query
+
+
+def _stock_rows(where: Any, limit: int | None = None) -> list[Any]:
+    stmt = (
+        sa.select(
+            Variant.id,
+            Variant.sku,
+            Variant.size_label,
+            Product.name.label("product_name"),
+            StockRecord.on_hand,
+            StockRecord.allocated,
+        )
+        .join(Product, Product.id == Variant.product_id)
+        .join(StockRecord, StockRecord.variant_id == Variant.id)
+        .where(where)
+        .order_by(Product.name, Variant.position, Variant.id)
+        .limit(limit)
+    )
+    return list(db.session.execute(stmt).all())
+
+
+def _bulk_rows(filters: dict[str, Any]) -> tuple[list[Any], bool]:
+    """The rows the filters choose (at most `STOCKTAKE_MAX_ROWS`), and whether more match."""
+    conditions: list[Any] = []
+    if filters["q"]:
+        needle = filters["q"].lower()
+        conditions.append(
+            sa.or_(
+                sa.func.lower(Variant.sku).contains(needle, autoescape=True),
+                sa.func.lower(Product.name).contains(needle, autoescape=True),
+            )
+        )
+    if filters["category"] is not None:
+        conditions.append(Product.category_id == filters["category"])
+    if filters["low"]:
+        threshold = int(current_app.config["SHOP_LOW_STOCK_THRESHOLD"])
+        conditions.append(StockRecord.on_hand - StockRecord.allocated <= threshold)
+    rows = _stock_rows(sa.and_(sa.true(), *conditions), limit=STOCKTAKE_MAX_ROWS + 1)
+    return rows[:STOCKTAKE_MAX_ROWS], len(rows) > STOCKTAKE_MAX_ROWS
+
+
+def _bulk_page(form: StocktakeForm, filters: dict[str, Any], more: bool, status: int) -> Any:
+    ids = [e.form.variant_id.data for e in form.rows if isinstance(e.form.variant_id.data, int)]
+    info = {r.id: r for r in _stock_rows(Variant.id.in_(ids))} if ids else {}
+    categories = db.session.scalars(
+        sa.select(Category).order_by(Category.position, Category.name)
+    ).all()
+    return render_template(
+        "admin/stock_bulk.html",
+        form=form,
+        info=info,
+        filters=filters,
+        categories=categories,
+        more=more,
+        action=url_for("admin_stock.bulk", **_filter_query(filters)),
+        max_rows=STOCKTAKE_MAX_ROWS,
+        threshold=int(current_app.config["SHOP_LOW_STOCK_THRESHOLD"]),
+    ), status
+
+
+def _counts(form: StocktakeForm) -> dict[int, tuple[int, int]]:
+    """{variant id: (on hand when loaded, counted)} of the rows with a usable count; a
+    variant posted twice is marked on its second row."""
+    counts: dict[int, tuple[int, int]] = {}
+    for entry in form.rows:
+        row = entry.form
+        if row.errors or row.count is None:
+            continue
+        if row.variant_id.data in counts:
+            row.counted.errors.append("This variant is already counted in another row.")
+            continue
+        counts[row.variant_id.data] = (row.loaded.data, row.count)
+    return counts
+
+
+def _mark_problems(form: StocktakeForm, problems: dict[int, str]) -> None:
+    """Put each refused variant's message next to its row."""
+    for entry in form.rows:
+        message = problems.get(entry.form.variant_id.data)
+        if message and entry.form.count is not None and not entry.form.counted.errors:
+            entry.form.counted.errors.append(message)
+
+
+@bp.route("/bulk", methods=["GET", "POST"])
+@role_required(StaffRole.FULFILMENT)
+def bulk() -> Any:
+    """Stocktake: enter counted on-hand figures for many variants; all or nothing."""
+    filters = _bulk_filters()
+    if request.method == "GET":
+        rows, more = _bulk_rows(filters)
+        form = StocktakeForm(
+            data={"rows": [{"variant_id": r.id, "loaded": r.on_hand, "counted": ""} for r in rows]}
+        )
+        return _bulk_page(form, filters, more, 200)
+
+    if StocktakeForm.posted_rows(request.form) > STOCKTAKE_MAX_ROWS:
+        abort(
+            400,
+            description=f"A stocktake can save at most {STOCKTAKE_MAX_ROWS} rows at a time; "
+            "narrow the search and save in parts.",
+        )
+    form = StocktakeForm()
+    valid = form.validate_on_submit()
+    counts = _counts(form)
+    if valid and not counts and not any(e.form.counted.errors for e in form.rows):
+        form.form_errors.append("Enter at least one count; blank rows are left alone.")
+        valid = False
+    if not valid or any(e.form.counted.errors for e in form.rows):
+        # Say everything that is wrong at once, including rows the stock check refuses.
+        problems = stocktake_problems(counts)[0]
+        _mark_problems(form, problems)
+        _refresh_stale(form, problems)
+        return _bulk_page(form, filters, False, 400)
+
+    reason, note = str(form.reason.data), str(form.note.data or "")
+    skus = {r.id: r.sku for r in _stock_rows(Variant.id.in_(list(counts)))}
+    try:
+        applied = apply_stocktake(counts, reason, note)
+        # One audit entry per changed variant, in the same unit of work as the change.
+        for change in applied:
+            sku = skus.get(change.variant_id, str(change.variant_id))
+            audit.record(
+                current_user.id,
+                current_user.email,
+                "stock.count",
+                "variant",
+                change.variant_id,
+                f"{sku}: counted {change.after} ({reason}), on hand {change.before} → "
+                f"{change.after}",
+                before={"on_hand": change.before},
+                after={"on_hand": change.after},
+            )
+        db.session.commit()
+    except StocktakeRefused as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.message)
+        _mark_problems(form, exc.problems)
+        _refresh_stale(form, exc.problems)
+        return _bulk_page(form, filters, False, 400)
+    except StockError as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.message)
+        return _bulk_page(form, filters, False, 400)
+    n = len(applied)
+    skipped = len(counts) - n
+    message = f"Updated {n} variant{'s' if n != 1 else ''}."
+    if skipped:
+        message += f" {skipped} count{'s' if skipped != 1 else ''} matched on hand already."
+    flash(message, "success")
+    return redirect(url_for("admin_stock.bulk", **_filter_query(filters)), code=303)
+
+
+def _refresh_stale(form: StocktakeForm, problems: dict[int, str]) -> None:
+    """A refused row's "on hand when loaded" becomes today's figure: the message has shown
+    it, so saving again accepts the count against it (other rows keep their old figure)."""
+    ids = [vid for vid in problems if isinstance(vid, int)]
+    now = {r.id: r.on_hand for r in _stock_rows(Variant.id.in_(ids))} if ids else {}
+    for entry in form.rows:
+        vid = entry.form.variant_id.data
+        if vid in problems and vid in now and now[vid] != entry.form.loaded.data:
+            entry.form.loaded.data = now[vid]
+            entry.form.loaded.raw_data = [str(now[vid])]

@@ -6,15 +6,28 @@ and the mail it causes are stored together or not at all.
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm.exc import StaleDataError
 
+from shop.catalog.models import SkinConcern
+from shop.core.errors import NotFound
 from shop.core.models import utcnow
+from shop.core.slugs import SLUG_MAX, is_slug, slugify
 from shop.core.templating import absolute_url
 from shop.editorial.exceptions import EditorialError
-from shop.editorial.models import Answer, AnswerStatus, QuestionStatus, ReaderQuestion
+from shop.editorial.models import (
+    Answer,
+    AnswerStatus,
+    Doctor,
+    QuestionStatus,
+    ReaderQuestion,
+    Topic,
+)
 from shop.editorial.queries import is_public
 from shop.extensions import db
 from shop.mail.services import queue_mail
@@ -198,3 +211,277 @@ def start_answer_from_question(question_id: int, doctor_id: int | None = None) -
     question.answer_id = answer.id
     db.session.flush()
     return answer
+
+
+# Writing answers in the staff editor. Every write names the version the editor opened, so a
+# stale form can never overwrite a newer save (`Answer.version` is SQLAlchemy's version column).
+
+BOTTOM_LINE_POINTS_MAX = 8
+BOTTOM_LINE_POINT_MAX = 300
+
+
+class RecordChanged(EditorialError):
+    """The answer was saved by someone else after this editor opened it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This answer was changed by someone else after you opened it; nothing was saved. "
+            "Here is the current version."
+        )
+
+
+class AnswerFieldError(EditorialError):
+    """A value of the answer form was refused; `field` names the form field at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class AnswerContent:
+    """What an editor writes: everything about an answer except its status."""
+
+    question: str
+    slug: str  # empty: made from the question
+    letter: str
+    body: str
+    bottom_line: tuple[str, ...]
+    doctor_id: int
+    reviewed_by_id: int | None = None
+    reviewed_on: date | None = None
+    concern_ids: tuple[int, ...] = ()
+    topic_ids: tuple[int, ...] = ()
+    seo_description: str | None = None
+
+
+@dataclass(frozen=True)
+class AnswerChange:
+    """The outcome of an editor's write: the answer, what changed (for the audit log), mail."""
+
+    answer: Answer
+    before: dict[str, Any]
+    after: dict[str, Any]
+    mail_ids: list[int] = field(default_factory=list)
+
+
+def answer_fields(answer: Answer) -> dict[str, Any]:
+    """An answer's editable content as plain JSON values (for audit entries and forms)."""
+    return {
+        "question": answer.question,
+        "slug": answer.slug,
+        "letter": answer.letter,
+        "body": answer.body,
+        "bottom_line": list(answer.bottom_line or []),
+        "doctor_id": answer.doctor_id,
+        "reviewed_by_id": answer.reviewed_by_id,
+        "reviewed_on": answer.reviewed_on.isoformat() if answer.reviewed_on else None,
+        "concern_ids": sorted(c.id for c in answer.concerns),
+        "topic_ids": sorted(t.id for t in answer.topics),
+        "seo_description": answer.seo_description,
+    }
+
+
+def _status_fields(answer: Answer) -> dict[str, Any]:
+    published = answer.published_at
+    if published is not None and published.tzinfo is None:  # SQLite hands back naive UTC
+        published = published.replace(tzinfo=UTC)
+    return {
+        "status": answer.status.value,
+        "published_at": published.isoformat() if published else None,
+    }
+
+
+def _answer_at_version(answer_id: int, version: int) -> Answer:
+    # Row-locked, then compared: two editors saving at once are served one after the other,
+    # and the second sees the first one's version.
+    answer = db.session.get(Answer, answer_id, with_for_update=True, populate_existing=True)
+    if answer is None:
+        raise NotFound("That answer does not exist.")
+    if answer.version != version:
+        raise RecordChanged()
+    return answer
+
+
+def _flush_answer() -> None:
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise RecordChanged() from exc
+    except sa.exc.IntegrityError as exc:  # a slug taken between our check and the write
+        raise AnswerFieldError(
+            "slug", "Another answer already uses this slug. Choose a different one."
+        ) from exc
+
+
+def _checked_slug(content: AnswerContent, answer_id: int | None) -> str:
+    slug = content.slug.strip().lower()
+    made = not slug
+    if made:
+        slug = slugify(content.question)
+        if not slug:
+            raise AnswerFieldError(
+                "slug", "The question has no letters or digits to make a slug from; enter one."
+            )
+    elif not is_slug(slug):
+        raise AnswerFieldError(
+            "slug",
+            f"A slug is lowercase letters, digits and single dashes, at most {SLUG_MAX} "
+            "characters, e.g. why-is-my-skin-dry.",
+        )
+    taken = db.session.scalar(
+        sa.select(Answer.id).where(Answer.slug == slug, Answer.id != (answer_id or 0))
+    )
+    if taken is not None:
+        if made:
+            raise AnswerFieldError(
+                "slug",
+                f"The slug made from the question, {slug}, is already used by another answer. "
+                "Enter a different slug.",
+            )
+        raise AnswerFieldError(
+            "slug", f"Another answer already uses the slug {slug}. Choose a different one."
+        )
+    return slug
+
+
+def _apply(answer: Answer, content: AnswerContent, slug: str) -> None:
+    """Check references and copy `content` onto `answer`."""
+    if not content.question.strip():
+        raise AnswerFieldError("question", "Enter the question the answer is about.")
+    if db.session.get(Doctor, content.doctor_id) is None:
+        raise AnswerFieldError("doctor_id", "Choose the doctor who answers.")
+    if (
+        content.reviewed_by_id is not None
+        and db.session.get(Doctor, content.reviewed_by_id) is None
+    ):
+        raise AnswerFieldError("reviewed_by_id", "Choose a reviewing doctor from the list.")
+    if content.reviewed_on is not None and content.reviewed_by_id is None:
+        raise AnswerFieldError(
+            "reviewed_on", "Choose who reviewed the answer, or leave the review date empty."
+        )
+    if len(content.bottom_line) > BOTTOM_LINE_POINTS_MAX:
+        raise AnswerFieldError(
+            "bottom_line", f"Keep the bottom line to {BOTTOM_LINE_POINTS_MAX} points or fewer."
+        )
+    if any(len(point) > BOTTOM_LINE_POINT_MAX for point in content.bottom_line):
+        raise AnswerFieldError(
+            "bottom_line",
+            f"Keep each bottom-line point to {BOTTOM_LINE_POINT_MAX} characters or fewer.",
+        )
+    concerns = list(
+        db.session.scalars(sa.select(SkinConcern).where(SkinConcern.id.in_(content.concern_ids)))
+    )
+    if len(concerns) != len(set(content.concern_ids)):
+        raise AnswerFieldError("concern_ids", "Choose skin concerns from the list.")
+    topics = list(db.session.scalars(sa.select(Topic).where(Topic.id.in_(content.topic_ids))))
+    if len(topics) != len(set(content.topic_ids)):
+        raise AnswerFieldError("topic_ids", "Choose topics from the list.")
+    answer.question = content.question.strip()
+    answer.slug = slug
+    answer.letter = content.letter.strip()
+    answer.body = content.body
+    answer.bottom_line = [p.strip() for p in content.bottom_line if p.strip()]
+    answer.doctor_id = content.doctor_id
+    answer.reviewed_by_id = content.reviewed_by_id
+    answer.reviewed_on = content.reviewed_on
+    answer.concerns = concerns
+    answer.topics = topics
+    answer.seo_description = (content.seo_description or "").strip() or None
+
+
+def create_answer(content: AnswerContent) -> AnswerChange:
+    """Create a draft answer from what the editor wrote."""
+    answer = Answer(status=AnswerStatus.DRAFT, published_at=None)
+    _apply(answer, content, _checked_slug(content, None))
+    db.session.add(answer)
+    _flush_answer()
+    return AnswerChange(answer, {}, {**answer_fields(answer), **_status_fields(answer)})
+
+
+def update_answer(answer_id: int, content: AnswerContent, version: int) -> AnswerChange:
+    """Save the editor's changes to an answer opened at `version` (its status is kept)."""
+    answer = _answer_at_version(answer_id, version)
+    old = answer_fields(answer)
+    _apply(answer, content, _checked_slug(content, answer_id))
+    new = answer_fields(answer)
+    changed = [k for k in new if new[k] != old[k]]
+    if changed:
+        # Topics and concerns live in other tables; touching the row makes every save,
+        # whatever it changed, a new version.
+        answer.updated_at = utcnow()
+        _flush_answer()
+    return AnswerChange(answer, {k: old[k] for k in changed}, {k: new[k] for k in changed})
+
+
+def answer_problems(answer: Answer) -> list[str]:
+    """What an answer still lacks before it may go public (empty when it is ready)."""
+    problems = []
+    if not answer.question.strip():
+        problems.append("the question is empty")
+    if not answer.body.strip():
+        problems.append("the answer's body is empty")
+    if not [p for p in answer.bottom_line or [] if p.strip()]:
+        problems.append("the bottom line is empty")
+    if db.session.get(Doctor, answer.doctor_id) is None:
+        problems.append("no doctor is chosen")
+    return problems
+
+
+def _ready(answer: Answer, action: str) -> None:
+    problems = answer_problems(answer)
+    if problems:
+        raise EditorialError(f"The answer was not {action}: {'; '.join(problems)}.")
+
+
+def publish_answer_now(answer_id: int, version: int) -> AnswerChange:
+    """Make an answer opened at `version` public now (askers linked to it are told)."""
+    answer = _answer_at_version(answer_id, version)
+    if answer.status is AnswerStatus.PUBLISHED and answer.is_public():
+        raise EditorialError("This answer is already published.")
+    _ready(answer, "published")
+    before = _status_fields(answer)
+    try:
+        mail_ids = publish_answer(answer_id)
+    except StaleDataError as exc:
+        raise RecordChanged() from exc
+    return AnswerChange(answer, before, _status_fields(answer), mail_ids)
+
+
+SCHEDULE_MAX_DAYS = 5 * 366
+
+
+def schedule_answer(
+    answer_id: int, at: datetime, version: int, now: datetime | None = None
+) -> AnswerChange:
+    """Schedule an answer opened at `version` to go public by itself at `at` (aware, future)."""
+    now = now or utcnow()
+    if at.tzinfo is None:
+        raise ValueError("schedule_answer needs an aware datetime")
+    if at <= now:
+        raise AnswerFieldError("go_live", "Choose a moment in the future.")
+    if at > now + timedelta(days=SCHEDULE_MAX_DAYS):
+        raise AnswerFieldError("go_live", "Choose a moment within the next five years.")
+    answer = _answer_at_version(answer_id, version)
+    if answer.status is not AnswerStatus.DRAFT and answer.is_public(now):
+        raise EditorialError("This answer is already public. Unpublish it first if it should wait.")
+    _ready(answer, "scheduled")
+    before = _status_fields(answer)
+    try:
+        mail_ids = publish_answer(answer_id, at.astimezone(UTC))
+    except StaleDataError as exc:
+        raise RecordChanged() from exc
+    return AnswerChange(answer, before, _status_fields(answer), mail_ids)
+
+
+def unpublish_answer_at_version(answer_id: int, version: int) -> AnswerChange:
+    """Take an answer opened at `version` back to draft; it leaves the public site at once."""
+    answer = _answer_at_version(answer_id, version)
+    if answer.status is AnswerStatus.DRAFT:
+        raise EditorialError("This answer is already a draft.")
+    before = _status_fields(answer)
+    try:
+        unpublish_answer(answer_id)
+    except StaleDataError as exc:
+        raise RecordChanged() from exc
+    return AnswerChange(answer, before, _status_fields(answer))

@@ -7,6 +7,9 @@ each change to on-hand stock is recorded as a `StockAdjustment` with its reason.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from shop.extensions import db
@@ -175,3 +178,88 @@ def consume_stock(quantities: dict[int, int], note: str = "") -> None:
             )
         )
     db.session.flush()
+
+
+# --- Stocktake: many counted figures at once ----------------------------------------------
+
+
+class StocktakeRefused(StockError):
+    """Some counted figures cannot be applied; `problems` says why, per variant id."""
+
+    def __init__(self, problems: dict[int, str]) -> None:
+        n = len(problems)
+        super().__init__(f"{n} row{'s' if n != 1 else ''} could not be applied; nothing changed.")
+        self.problems = problems
+
+
+def stocktake_problems(
+    counts: Mapping[int, tuple[int, int]], lock: bool = False
+) -> tuple[dict[int, str], dict[int, StockRecord]]:
+    """Check counted figures {variant id: (on hand when loaded, counted)} against stock now.
+
+    Returns the problems per variant id and the stock records read. With `lock`, the rows
+    are read `FOR UPDATE` in ascending variant-id order, the order every stock change takes
+    its locks in, so a stocktake and a checkout cannot deadlock.
+    """
+    ids = sorted(counts)
+    stmt = (
+        sa.select(StockRecord)
+        .where(StockRecord.variant_id.in_(ids))
+        .order_by(StockRecord.variant_id)
+        .execution_options(populate_existing=True)
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    records = {r.variant_id: r for r in db.session.scalars(stmt)} if ids else {}
+    problems: dict[int, str] = {}
+    for variant_id in ids:
+        loaded, counted = counts[variant_id]
+        record = records.get(variant_id)
+        if record is None:
+            problems[variant_id] = "There is no such variant any more."
+        elif record.on_hand != loaded:
+            problems[variant_id] = (
+                f"On hand changed since you loaded the page: now {record.on_hand}. "
+                "Check the count and save again."
+            )
+        elif counted < 0:
+            problems[variant_id] = "The count cannot be negative."
+        elif counted < record.allocated:
+            problems[variant_id] = (
+                f"The count cannot be below the {record.allocated} units held by checkouts."
+            )
+    return problems, records
+
+
+@dataclass(frozen=True)
+class CountApplied:
+    """One variant whose on-hand stock a stocktake changed."""
+
+    variant_id: int
+    before: int
+    after: int
+
+
+def apply_stocktake(
+    counts: Mapping[int, tuple[int, int]], reason: str, note: str = ""
+) -> list[CountApplied]:
+    """Set many variants' on-hand stock to counted figures; all or nothing.
+
+    `counts` is {variant id: (on hand when the counter loaded the page, counted)}. Any
+    problem (stale, unknown, negative, below what checkouts hold) raises
+    `StocktakeRefused` before anything changes; the caller rolls back. Counts equal to on
+    hand are skipped. Each change is recorded as an adjustment with `reason`.
+    """
+    if reason not in ADJUSTMENT_REASONS:
+        raise StockError(f"Unknown stock adjustment reason {reason!r}.")
+    problems, records = stocktake_problems(counts, lock=True)
+    if problems:
+        raise StocktakeRefused(problems)
+    applied = []
+    for variant_id in sorted(counts):
+        before, counted = records[variant_id].on_hand, counts[variant_id][1]
+        if counted == before:
+            continue
+        after = set_on_hand(variant_id, counted, reason, note)
+        applied.append(CountApplied(variant_id, before, after))
+    return applied

@@ -20,6 +20,9 @@ from shop.editorial.queries import is_public
 from shop.extensions import db
 from shop.inventory.models import StockRecord
 from shop.links.models import AnswerProductLink
+from shop.search.models import SearchDocument
+from shop.search.parser import parse_query
+from shop.search.queries import _engine
 
 
 @dataclass(frozen=True)
@@ -165,3 +168,216 @@ def routine_skus(answer_id: int) -> list[str]:
         for item in answer_products(answer_id)
         if item.default_variant is not None
     ]
+
+
+# The links editor's reads: every link whatever the product's or answer's status, and the
+# pickers. A picker is a fixed handful of bounded queries (LIMIT 20) on indexed columns
+# (the unique SKU and slug indexes) and the search index, so it costs the same at 50
+# products as at 10,000.
+
+PICK_LIMIT = 20
+PICK_QUERY_MAX = 100
+# Above every character a SKU or slug may hold: `col >= p AND col < p || TOP` is a prefix
+# range the column's B-tree index answers.
+_TOP = "\U0010ffff"
+SKUS_PER_PRODUCT = 5
+
+
+@dataclass(frozen=True)
+class EditorLink:
+    """A product an answer recommends, as the links editor shows it."""
+
+    link: AnswerProductLink
+    product: Product
+    available: int  # units of all sizes that can be sold now
+    warning: str | None  # None, "archived", "sold out" or "draft"
+
+
+@dataclass(frozen=True)
+class EditorAnswerLink:
+    """An answer recommending a product, as the links editor shows it."""
+
+    link: AnswerProductLink
+    answer: Answer
+    public: bool
+    place: int  # 1 for the answer's first product, in the doctor's order
+
+
+@dataclass(frozen=True)
+class ProductPick:
+    """A product the picker found, and whether the answer already recommends it."""
+
+    product: Product
+    linked: bool
+
+    @property
+    def linkable(self) -> bool:
+        """True when linking it would be accepted (not linked yet, not archived)."""
+        return not self.linked and self.product.status != ProductStatus.ARCHIVED
+
+
+@dataclass(frozen=True)
+class AnswerPick:
+    """An answer the picker found, and whether it already recommends the product."""
+
+    answer: Answer
+    public: bool
+    linked: bool
+
+
+def _warning(product: Product, available: int) -> str | None:
+    if product.status == ProductStatus.ARCHIVED:
+        return "archived"
+    if product.status == ProductStatus.DRAFT:
+        return "draft"
+    return None if available > 0 else "sold out"
+
+
+def answer_links_for_editor(answer_id: int) -> list[EditorLink]:
+    """Every product an answer links to, in the doctor's order, with live availability."""
+    links = db.session.scalars(
+        sa.select(AnswerProductLink)
+        .where(AnswerProductLink.answer_id == answer_id)
+        .order_by(AnswerProductLink.position, AnswerProductLink.id)
+        .options(selectinload(AnswerProductLink.product).selectinload(Product.variants))
+    ).all()
+    shown = []
+    for link in links:
+        available = sum(max(v.available, 0) for v in link.product.variants)
+        shown.append(EditorLink(link, link.product, available, _warning(link.product, available)))
+    return shown
+
+
+def product_links_for_editor(
+    product_id: int, now: datetime | None = None
+) -> list[EditorAnswerLink]:
+    """Every answer linking to a product (drafts too), newest first, with its place there."""
+    other = sa.orm.aliased(AnswerProductLink)
+    place = (
+        sa.select(sa.func.count(other.id))
+        .where(
+            other.answer_id == AnswerProductLink.answer_id,
+            sa.or_(
+                other.position < AnswerProductLink.position,
+                sa.and_(
+                    other.position == AnswerProductLink.position,
+                    other.id <= AnswerProductLink.id,
+                ),
+            ),
+        )
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        sa.select(AnswerProductLink, Answer, is_public(now).label("public"), place)
+        .join(Answer, Answer.id == AnswerProductLink.answer_id)
+        .where(AnswerProductLink.product_id == product_id)
+        .order_by(Answer.published_at.desc().nulls_first(), Answer.id.desc())
+    ).all()
+    return [
+        EditorAnswerLink(link, answer, bool(public), int(n)) for link, answer, public, n in rows
+    ]
+
+
+def _prefix(column: sa.orm.InstrumentedAttribute[str], texts: set[str]) -> sa.ColumnElement[bool]:
+    """Values starting with any of `texts`, as index range scans (LIKE guards odd collations)."""
+    return sa.or_(
+        *(
+            sa.and_(column >= text, column < text + _TOP, column.startswith(text, autoescape=True))
+            for text in sorted(texts)
+        )
+    )
+
+
+def _document_ids(
+    text: str, key: sa.orm.InstrumentedAttribute[int | None], limit: int
+) -> list[int]:
+    """Products' or answers' ids whose search document has every word, best first."""
+    query = parse_query(text)
+    if query.is_empty:
+        return []
+    # The search's own engine pieces: FTS5 on SQLite, the GIN-indexed tsvector on PostgreSQL.
+    fts = _engine(query, match_any=False)
+    return list(
+        db.session.scalars(
+            sa.select(key)
+            .select_from(fts.source)
+            .where(fts.matches, key.is_not(None))
+            .order_by(fts.order, key)
+            .limit(limit)
+        )
+    )
+
+
+def _merged(first: Sequence[int], then: Sequence[int], limit: int) -> list[int]:
+    return list(dict.fromkeys([*first, *then]))[:limit]
+
+
+def pick_products(
+    text: str, answer_id: int | None = None, limit: int = PICK_LIMIT
+) -> list[ProductPick]:
+    """Products of any status whose SKU starts with `text` (those first) or whose name,
+    brand or ingredients hold its words; at most `limit`, five queries whatever the size."""
+    text = text.strip()[:PICK_QUERY_MAX]
+    if not text:
+        return []
+    # A product has a few sizes, each a SKU: read enough of them to fill the page.
+    by_sku = db.session.scalars(
+        sa.select(Variant.product_id)
+        .where(_prefix(Variant.sku, {text, text.upper()}))
+        .order_by(Variant.sku)
+        .limit(limit * SKUS_PER_PRODUCT)
+    ).all()
+    ids = _merged(by_sku, _document_ids(text, SearchDocument.product_id, limit), limit)
+    if not ids:
+        return []
+    products = {
+        p.id: p
+        for p in db.session.scalars(
+            sa.select(Product).where(Product.id.in_(ids)).options(selectinload(Product.variants))
+        )
+    }
+    linked: set[int] = set()
+    if answer_id is not None:
+        linked = set(
+            db.session.scalars(
+                sa.select(AnswerProductLink.product_id).where(
+                    AnswerProductLink.answer_id == answer_id,
+                    AnswerProductLink.product_id.in_(ids),
+                )
+            )
+        )
+    return [ProductPick(products[i], i in linked) for i in ids if i in products]
+
+
+def pick_answers(
+    text: str, product_id: int | None = None, limit: int = PICK_LIMIT, now: datetime | None = None
+) -> list[AnswerPick]:
+    """Answers of any status whose slug starts with `text` (those first) or whose text holds
+    its words; at most `limit`, four queries whatever the size."""
+    text = text.strip()[:PICK_QUERY_MAX]
+    if not text:
+        return []
+    by_slug = db.session.scalars(
+        sa.select(Answer.id)
+        .where(_prefix(Answer.slug, {text, text.lower()}))
+        .order_by(Answer.slug)
+        .limit(limit)
+    ).all()
+    ids = _merged(by_slug, _document_ids(text, SearchDocument.answer_id, limit), limit)
+    if not ids:
+        return []
+    rows = db.session.execute(
+        sa.select(Answer, is_public(now).label("public")).where(Answer.id.in_(ids))
+    ).all()
+    answers = {answer.id: (answer, bool(public)) for answer, public in rows}
+    linked: set[int] = set()
+    if product_id is not None:
+        linked = set(
+            db.session.scalars(
+                sa.select(AnswerProductLink.answer_id).where(
+                    AnswerProductLink.product_id == product_id,
+                    AnswerProductLink.answer_id.in_(ids),
+                )
+            )
+        )
+    return [AnswerPick(*answers[i], i in linked) for i in ids if i in answers]

@@ -254,8 +254,12 @@ def test_answer_this_starts_a_linked_draft_that_stays_private(
     assert entry.actor_email == "ed@example.com"
     assert entry.after == {"answer_id": draft.id, "answer_slug": draft.slug}
 
-    page = visible_text(client.get(response.headers["Location"]))
-    assert f"Draft answer {draft.slug} created." in page
+    # "Answer this" opens the new draft in the answer editor.
+    assert response.headers["Location"] == f"/admin/answers/{draft.id}"
+    editor_page = visible_text(client.get(response.headers["Location"]))
+    assert f"Draft answer {draft.slug} created." in editor_page
+    assert "Draft. Readers cannot see it." in editor_page
+    page = visible_text(client.get(f"/admin/questions/{q.id}"))
     assert draft.slug in page
     assert "status draft" in page
     assert "Not public yet." in page

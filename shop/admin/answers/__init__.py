@@ -1,29 +1,21 @@
-"""Answer editor: Markdown with preview, draft/schedule/publish/unpublish."""
+"""Answer editor: Markdown with preview, draft/schedule/publish/unpublish (see `views`)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort
+from flask import Flask
 
-from shop.accounts.decorators import role_required
 from shop.accounts.models import StaffRole
-
-bp = Blueprint("admin_answers", __name__, url_prefix="/admin/answers")
+from shop.admin.answers.views import bp
+from shop.admin.sections import register_section
 
 
 def init_answers_admin(app: Flask) -> None:
-    """Register the screens."""
+    """Register the answer editor and offer "New answer" to editors in the admin navigation."""
     app.register_blueprint(bp)
-
-
-@bp.get("/new")
-@role_required(StaffRole.EDITOR)
-def new() -> str:
-    """Placeholder while the screen is built."""
-    abort(501)
-
-
-@bp.get("/<int:answer_id>")
-@role_required(StaffRole.EDITOR)
-def edit(answer_id: int) -> str:
-    """Placeholder while the screen is built."""
-    abort(501)
+    register_section(
+        app,
+        "admin_answers.new",
+        "New answer",
+        (StaffRole.EDITOR,),
+        "write an answer for the column, preview it, publish or schedule it",
+    )

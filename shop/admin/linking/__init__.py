@@ -1,29 +1,23 @@
-"""Links editor: an answer's products and a product's answers."""
+"""Links editor: an answer's products and a product's answers, from both sides."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort
+from flask import Flask
 
-from shop.accounts.decorators import role_required
 from shop.accounts.models import StaffRole
+from shop.admin.linking.views import bp
+from shop.admin.sections import register_section
 
-bp = Blueprint("admin_links", __name__, url_prefix="/admin/links")
+__all__ = ["bp", "init_linking_admin"]
 
 
 def init_linking_admin(app: Flask) -> None:
-    """Register the screens."""
+    """Register the links editor and its place in the admin navigation for editors."""
     app.register_blueprint(bp)
-
-
-@bp.get("/answers/<int:answer_id>")
-@role_required(StaffRole.EDITOR)
-def answer(answer_id: int) -> str:
-    """Placeholder while the screen is built."""
-    abort(501)
-
-
-@bp.get("/products/<int:product_id>")
-@role_required(StaffRole.EDITOR)
-def product(product_id: int) -> str:
-    """Placeholder while the screen is built."""
-    abort(501)
+    register_section(
+        app,
+        "admin_links.index",
+        "Links",
+        (StaffRole.EDITOR,),
+        "the products each answer recommends, suggestions and checks",
+    )

@@ -1,29 +1,25 @@
-"""Product editor: create, edit, archive, variants, images."""
+"""Product editor: create, edit, archive, variants, images (views in `views.py`)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort
+from flask import Flask
 
-from shop.accounts.decorators import role_required
 from shop.accounts.models import StaffRole
+from shop.admin import preview
+from shop.admin.products.views import bp
+from shop.admin.sections import register_section
 
-bp = Blueprint("admin_products", __name__, url_prefix="/admin/products")
+__all__ = ["bp", "init_products_admin"]
 
 
 def init_products_admin(app: Flask) -> None:
-    """Register the screens."""
+    """Register the product editor, the Markdown preview and the "New product" entry."""
     app.register_blueprint(bp)
-
-
-@bp.get("/new")
-@role_required(StaffRole.EDITOR)
-def new() -> str:
-    """Placeholder while the screen is built."""
-    abort(501)
-
-
-@bp.get("/<int:product_id>")
-@role_required(StaffRole.EDITOR)
-def edit(product_id: int) -> str:
-    """Placeholder while the screen is built."""
-    abort(501)
+    app.register_blueprint(preview.bp)
+    register_section(
+        app,
+        "admin_products.new",
+        "New product",
+        (StaffRole.EDITOR,),
+        "add a product; edit one from the products list",
+    )

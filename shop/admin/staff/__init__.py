@@ -1,22 +1,23 @@
-"""Staff accounts, for owners."""
+"""Staff accounts, for owners: list, add, change role, deactivate, unlock, set a password."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort
+from flask import Flask
 
-from shop.accounts.decorators import role_required
 from shop.accounts.models import StaffRole
+from shop.admin.sections import register_section
+from shop.admin.staff.views import bp
 
-bp = Blueprint("admin_staff", __name__, url_prefix="/admin/staff")
+__all__ = ["bp", "init_staff_admin"]
 
 
 def init_staff_admin(app: Flask) -> None:
-    """Register the screens."""
+    """Register the staff screens and list them in the admin navigation for owners."""
     app.register_blueprint(bp)
-
-
-@bp.get("/")
-@role_required(StaffRole.OWNER)
-def index() -> str:
-    """Placeholder while the screen is built."""
-    abort(501)
+    register_section(
+        app,
+        "admin_staff.index",
+        "Staff",
+        (StaffRole.OWNER,),
+        "staff accounts, roles, lockouts, passwords",
+    )

@@ -1,0 +1,669 @@
+"""The product editor: access, create and edit, preview, variants, images, archive, locking."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_sqlalchemy import SQLAlchemy
+from PIL import Image
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import TestResponse, encode_multipart
+
+from shop.accounts.models import StaffRole, StaffUser
+from shop.admin.models import AuditEntry
+from shop.catalog.models import Product, ProductImage, ProductStatus, Variant
+from shop.inventory.models import StockRecord
+from tests.catalog.test_images import bomb_png
+from tests.factories import make_brand, make_category, make_concern, make_product
+from tests.fixtures_staff import sign_in
+from tests.html import csrf_token, injected_markup, visible_text
+
+MakeStaff = Callable[..., StaffUser]
+EDITOR = "ed@example.com"
+CHANGED = (
+    "This product was changed by someone else after you opened it; nothing was saved. "
+    "Here is the current version."
+)
+
+
+@pytest.fixture
+def editor(client: FlaskClient, make_staff: MakeStaff) -> FlaskClient:
+    make_staff(EDITOR, StaffRole.EDITOR)
+    assert sign_in(client, EDITOR)[0] == 303
+    return client
+
+
+def _product(db: SQLAlchemy, name: str = "Barrier Cream", **kwargs: Any) -> Product:
+    product = make_product(name, image=False, **kwargs)
+    db.session.commit()
+    return product
+
+
+def _reload(db: SQLAlchemy, product_id: int) -> Product:
+    db.session.expire_all()
+    found = db.session.get(Product, product_id)
+    assert found is not None
+    return found
+
+
+def _form(product: Product, **overrides: Any) -> dict[str, Any]:
+    """What the edit page's product form sends, unchanged unless overridden."""
+    data: dict[str, Any] = {
+        "name": product.name,
+        "slug": product.slug,
+        "brand": str(product.brand_id),
+        "category": str(product.category_id),
+        "status": product.status.value,
+        "featured_rank": "",
+        "skin_types": list(product.skin_types),
+        "key_ingredients": "\n".join(product.key_ingredients),
+        "concerns": [str(c.id) for c in product.concerns],
+        "description": product.description,
+        "how_to_use": product.how_to_use,
+        "seo_title": "",
+        "seo_description": "",
+        "version": str(product.version),
+        "action": "save",
+    }
+    data.update(overrides)
+    return data
+
+
+def _post(client: FlaskClient, url: str, data: dict[str, Any], page: str | None = None) -> Any:
+    token = csrf_token(client.get(page or url))
+    return client.post(url, data={"csrf_token": token, **data})
+
+
+def _audits(db: SQLAlchemy, action: str) -> list[AuditEntry]:
+    return list(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def _picture(fmt: str = "PNG", size: tuple[int, int] = (1400, 1000)) -> bytes:
+    image = Image.new("RGB", size, (240, 230, 220))
+    image.paste((20, 90, 160), (0, 0, size[0] // 3, size[1]))
+    buffer = BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def _upload(
+    client: FlaskClient, product: Product, data: bytes, filename: str, alt: str = "A jar"
+) -> TestResponse:
+    page = f"/admin/products/{product.id}"
+    token = csrf_token(client.get(page))
+    # Encoded here, in memory: the test client would spool a large body to a temporary
+    # file it never closes.
+    boundary, body = encode_multipart(
+        MultiDict(
+            {
+                "upload-csrf_token": token,
+                "upload-version": str(product.version),
+                "upload-alt_text": alt,
+                "upload-image": FileStorage(BytesIO(data), filename=filename),
+            }
+        )
+    )
+    return client.post(
+        f"{page}/images",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
+# Access -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/admin/products/new", "/admin/products/{id}"])
+def test_who_may_open_the_editor(
+    client: FlaskClient, db: SQLAlchemy, make_staff: MakeStaff, path: str
+) -> None:
+    url = path.format(id=_product(db).id)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/admin/login?next=")
+
+    make_staff("fred@example.com", StaffRole.FULFILMENT)
+    make_staff(EDITOR, StaffRole.EDITOR)
+    make_staff("olive@example.com", StaffRole.OWNER)
+    sign_in(client, "fred@example.com")
+    assert client.get(url).status_code == 403
+    for email in (EDITOR, "olive@example.com"):
+        fresh = client.application.test_client()
+        sign_in(fresh, email)
+        assert fresh.get(url).status_code == 200
+
+
+def test_writes_are_refused_to_other_roles(
+    client: FlaskClient, db: SQLAlchemy, make_staff: MakeStaff
+) -> None:
+    product = _product(db)
+    make_staff("fred@example.com", StaffRole.FULFILMENT)
+    sign_in(client, "fred@example.com")
+    token = csrf_token(client.get("/admin/stock/1"))
+    for url in (
+        f"/admin/products/{product.id}",
+        f"/admin/products/{product.id}/archive",
+        f"/admin/products/{product.id}/variants",
+        "/admin/preview",
+    ):
+        assert client.post(url, data={"csrf_token": token}).status_code == 403
+    assert _reload(db, product.id).version == 1
+
+
+def test_an_unknown_product_is_404(editor: FlaskClient) -> None:
+    assert editor.get("/admin/products/999999").status_code == 404
+
+
+# Create and edit ------------------------------------------------------------------------
+
+
+def test_creating_a_product(editor: FlaskClient, db: SQLAlchemy) -> None:
+    brand, category = make_brand("Hale"), make_category("Creams")
+    dry, red = make_concern("Dryness"), make_concern("Redness")
+    db.session.commit()
+    response = _post(
+        editor,
+        "/admin/products/new",
+        {
+            "name": "Crème Riche",
+            "slug": "",
+            "brand": str(brand.id),
+            "category": str(category.id),
+            "status": "draft",
+            "featured_rank": "3",
+            "skin_types": ["dry", "sensitive"],
+            "key_ingredients": "Ceramides, Squalane, ceramides",
+            "concerns": [str(dry.id), str(red.id)],
+            "description": "A **rich** cream.",
+            "how_to_use": "Apply at night.",
+            "seo_title": "Rich cream",
+            "seo_description": "",
+            "action": "save",
+        },
+    )
+    assert response.status_code == 303
+    product = db.session.scalars(sa.select(Product)).one()
+    assert response.headers["Location"] == f"/admin/products/{product.id}"
+    assert (product.slug, product.status, product.featured_rank) == (
+        "creme-riche",
+        ProductStatus.DRAFT,
+        3,
+    )
+    assert product.key_ingredients == ["Ceramides", "Squalane"]
+    assert product.skin_types == ["dry", "sensitive"]
+    assert {c.name for c in product.concerns} == {"Dryness", "Redness"}
+    assert product.seo_description is None
+    (entry,) = _audits(db, "product.create")
+    assert entry.entity_id == str(product.id)
+    assert entry.actor_email == EDITOR
+    page = editor.get(response.headers["Location"])
+    assert "“Crème Riche” was created" in visible_text(page)
+
+
+def test_a_duplicate_slug_is_an_error_on_the_field(editor: FlaskClient, db: SQLAlchemy) -> None:
+    taken = _product(db, "Barrier Cream", slug="barrier-cream")
+    data = _form(taken, slug="", name="Barrier Cream")
+    data.pop("version")
+    response = _post(editor, "/admin/products/new", data)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "already used by “Barrier Cream”" in visible_text(response)
+    assert 'aria-describedby="slug-hint slug-errors"' in html
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Product)) == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"name": ""}, "Enter the product's name."),
+        ({"name": "x" * 201}, "Keep the name to 200 characters or fewer."),
+        ({"slug": "Not a slug"}, "Use lowercase letters"),
+        ({"featured_rank": "0"}, "from 1 to 9,999"),
+        ({"description": "x" * 50_001}, "Keep the description to 50,000 characters"),
+        ({"skin_types": ["scaly"]}, "Choose skin types from the list."),
+        ({"concerns": ["abc"]}, "Choose skin concerns from the list."),
+        ({"brand": "999999"}, "Choose a brand from the list."),
+        ({"key_ingredients": "\n".join(f"Ingredient {n}" for n in range(61))}, "at most 60"),
+    ],
+)
+def test_edit_refusals_change_nothing(
+    editor: FlaskClient, db: SQLAlchemy, overrides: dict[str, Any], message: str
+) -> None:
+    product = _product(db)
+    url = f"/admin/products/{product.id}"
+    response = _post(editor, url, _form(product, **overrides))
+    assert response.status_code == 400
+    assert message in visible_text(response)
+    assert "The product was not saved" in visible_text(response)
+    assert _reload(db, product.id).version == 1
+
+
+def test_saving_an_edit_bumps_the_version_and_is_audited(
+    editor: FlaskClient, db: SQLAlchemy
+) -> None:
+    product = _product(db)
+    url = f"/admin/products/{product.id}"
+    response = _post(editor, url, _form(product, name="Barrier Cream Rich", status="draft"))
+    assert response.status_code == 303
+    saved = _reload(db, product.id)
+    assert (saved.name, saved.status, saved.version) == (
+        "Barrier Cream Rich",
+        ProductStatus.DRAFT,
+        2,
+    )
+    (entry,) = _audits(db, "product.update")
+    assert entry.before == {"name": "Barrier Cream", "status": "active"}
+    assert entry.after == {"name": "Barrier Cream Rich", "status": "draft"}
+    page = editor.get(url)
+    assert 'name="version" type="hidden" value="2"' in page.get_data(as_text=True)
+
+
+def test_the_second_of_two_editors_gets_409_and_the_current_version(
+    app: Flask, db: SQLAlchemy, make_staff: MakeStaff
+) -> None:
+    product = _product(db)
+    url = f"/admin/products/{product.id}"
+    make_staff("ann@example.com", StaffRole.EDITOR)
+    make_staff("bob@example.com", StaffRole.OWNER)
+    ann, bob = app.test_client(), app.test_client()
+    sign_in(ann, "ann@example.com")
+    sign_in(bob, "bob@example.com")
+    ann_token = csrf_token(ann.get(url))  # both open the page at version 1
+    bob_token = csrf_token(bob.get(url))
+
+    ann_form = {"csrf_token": ann_token, **_form(product, name="Ann's name")}
+    bob_form = {"csrf_token": bob_token, **_form(product, description="Bob's text")}
+    assert ann_form["version"] == bob_form["version"] == "1"
+
+    first = ann.post(url, data=ann_form)
+    second = bob.post(url, data=bob_form)
+
+    assert first.status_code == 303
+    assert second.status_code == 409
+    text = visible_text(second)
+    assert CHANGED in text
+    html = second.get_data(as_text=True)
+    assert 'value="Ann&#39;s name"' in html  # the page shows the current version
+    assert 'name="version" type="hidden" value="2"' in html
+    saved = _reload(db, product.id)
+    assert (saved.name, saved.description, saved.version) == (
+        "Ann's name",
+        "A **test** product.",
+        2,
+    )
+    assert len(_audits(db, "product.update")) == 1
+
+
+def test_a_stale_variant_or_image_form_is_refused_too(editor: FlaskClient, db: SQLAlchemy) -> None:
+    product = _product(db)
+    url = f"/admin/products/{product.id}"
+    token = csrf_token(editor.get(url))
+    assert editor.post(url, data={"csrf_token": token, **_form(product)}).status_code == 303
+    response = editor.post(
+        f"{url}/variants",
+        data={
+            "variant-csrf_token": token,
+            "variant-version": "1",
+            "variant-sku": "BC-200",
+            "variant-price": "30.00",
+        },
+    )
+    assert response.status_code == 409
+    assert CHANGED in visible_text(response)
+    assert db.session.scalars(sa.select(Variant.sku).where(Variant.sku == "BC-200")).all() == []
+
+
+# Preview --------------------------------------------------------------------------------
+
+
+def test_preview_without_javascript_renders_and_saves_nothing(
+    editor: FlaskClient, db: SQLAlchemy
+) -> None:
+    product = _product(db)
+    url = f"/admin/products/{product.id}"
+    response = _post(
+        editor,
+        url,
+        _form(
+            product,
+            name="Typed but not saved",
+            description="Now **bolder** <script>alert(1)</script>",
+            action="preview",
+        ),
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "<strong>bolder</strong>" in html
+    assert 'value="Typed but not saved"' in html
+    # The typed script is escaped; the only script is our own file.
+    assert [p for p in injected_markup(html) if "admin-preview.js" not in p] == []
+    saved = _reload(db, product.id)
+    assert (saved.name, saved.version) == ("Barrier Cream", 1)
+    assert _audits(db, "product.update") == []
+
+
+def test_the_new_product_form_previews_too(editor: FlaskClient, db: SQLAlchemy) -> None:
+    make_brand(), make_category()
+    db.session.commit()
+    response = _post(
+        editor,
+        "/admin/products/new",
+        {"name": "Draft idea", "how_to_use": "1. Cleanse\n2. *Pat dry*", "action": "preview"},
+    )
+    assert response.status_code == 200
+    assert "<em>Pat dry</em>" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Product)) == 0
+
+
+def test_the_preview_endpoint(editor: FlaskClient, db: SQLAlchemy) -> None:
+    token = csrf_token(editor.get("/admin/products/new"))
+    response = editor.post(
+        "/admin/preview",
+        data={"text": "## Hi\n\n[x](javascript:alert(1)) <b onclick=x>bold</b>"},
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code == 200
+    assert response.content_type == "text/html; charset=utf-8"
+    body = response.get_data(as_text=True)
+    assert "<h2>Hi</h2>" in body
+    assert injected_markup(body) == []
+
+    too_long = editor.post("/admin/preview", data={"text": "x" * 50_001, "csrf_token": token})
+    assert too_long.status_code == 400
+    assert "at most 50,000" in too_long.get_data(as_text=True)
+    assert (
+        editor.post("/admin/preview", data={"text": "x" * 50_000, "csrf_token": token}).status_code
+        == 200
+    )
+    assert editor.post("/admin/preview", data={"text": "hi"}).status_code == 400  # no CSRF
+
+
+def test_markdown_fields_are_wired_to_the_live_preview(editor: FlaskClient, db: SQLAlchemy) -> None:
+    product = _product(db)
+    html = editor.get(f"/admin/products/{product.id}").get_data(as_text=True)
+    assert 'data-preview-target="description-preview"' in html
+    assert '<div id="description-preview" class="md-preview prose" aria-live="polite"' in html
+    assert 'src="/static/js/admin-preview.js" defer' in html
+    assert "<strong>test</strong>" in html  # the stored text, rendered
+
+
+# Links ----------------------------------------------------------------------------------
+
+
+def test_the_edit_page_links_answers_and_the_public_page(
+    editor: FlaskClient, db: SQLAlchemy
+) -> None:
+    active = _product(db, "On Sale", slug="on-sale")
+    draft = _product(db, "Not Yet", slug="not-yet", status=ProductStatus.DRAFT)
+    page = editor.get(f"/admin/products/{active.id}").get_data(as_text=True)
+    assert f'href="/admin/links/products/{active.id}"' in page
+    assert 'href="/products/on-sale"' in page
+    page = editor.get(f"/admin/products/{draft.id}").get_data(as_text=True)
+    assert 'href="/products/not-yet"' not in page
+
+
+# Variants -------------------------------------------------------------------------------
+
+
+def test_adding_a_variant(editor: FlaskClient, db: SQLAlchemy) -> None:
+    product = _product(db)
+    url = f"/admin/products/{product.id}"
+    response = _post(
+        editor,
+        f"{url}/variants",
+        {
+            "variant-version": "1",
+            "variant-sku": "BC-100",
+            "variant-size_label": "100 ml",
+            "variant-price": "24.50",
+            "variant-compare_at_price": "30",
+            "variant-position": "1",
+        },
+        page=url,
+    )
+    assert response.status_code == 303
+    variant = db.session.scalars(sa.select(Variant).where(Variant.sku == "BC-100")).one()
+    assert (variant.price, variant.compare_at_price, variant.currency) == (2450, 3000, "USD")
+    stock = db.session.get(StockRecord, variant.id)
+    assert stock is not None
+    assert (stock.on_hand, stock.allocated) == (0, 0)
+    assert _reload(db, product.id).version == 2
+    (entry,) = _audits(db, "product.variant_add")
+    assert entry.after is not None
+    assert entry.after["price"] == 2450
+    page = editor.get(url).get_data(as_text=True)
+    assert f'href="/admin/stock/{variant.id}"' in page
+    assert "$24.50" in page
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"variant-sku": "sku-0-0", "variant-price": "5"}, "already used by “Other”"),
+        ({"variant-sku": "NEW", "variant-price": "$5"}, "Enter an amount in USD such as 24.50"),
+        ({"variant-sku": "NEW", "variant-price": "5.001"}, "Enter an amount in USD"),
+        ({"variant-sku": "NEW", "variant-price": "-1"}, "Enter an amount in USD"),
+        ({"variant-sku": "NEW", "variant-price": ""}, "Enter the price"),
+        ({"variant-sku": "bad sku!", "variant-price": "5"}, "Use letters, digits"),
+        (
+            {"variant-sku": "NEW", "variant-price": "5", "variant-compare_at_price": "4"},
+            "higher than the price",
+        ),
+    ],
+)
+def test_variant_refusals(
+    editor: FlaskClient, db: SQLAlchemy, data: dict[str, str], message: str
+) -> None:
+    other = make_product("Other", image=False)
+    other.variants[0].sku = "SKU-0-0"
+    product = _product(db)
+    url = f"/admin/products/{product.id}"
+    response = _post(editor, f"{url}/variants", {"variant-version": "1", **data}, page=url)
+    assert response.status_code == 400
+    assert message in visible_text(response)
+    assert "The size was not added" in visible_text(response)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Variant)) == 2
+
+
+def test_editing_a_variant_keeps_its_stock(editor: FlaskClient, db: SQLAlchemy) -> None:
+    product = _product(db, variants=[("50 ml", 2500, 7)])
+    variant = product.variants[0]
+    url = f"/admin/products/{product.id}"
+    prefix = f"variant{variant.id}"
+    response = _post(
+        editor,
+        f"{url}/variants/{variant.id}",
+        {
+            f"{prefix}-version": "1",
+            f"{prefix}-sku": "BC-50",
+            f"{prefix}-size_label": "50 ml",
+            f"{prefix}-price": "19.99",
+            f"{prefix}-position": "0",
+        },
+        page=url,
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    saved = db.session.get(Variant, variant.id)
+    assert saved is not None
+    assert (saved.sku, saved.price, saved.stock.on_hand) == ("BC-50", 1999, 7)
+    (entry,) = _audits(db, "product.variant_edit")
+    assert entry.before is not None
+    assert entry.before["price"] == 2500
+    assert _reload(db, product.id).version == 2
+
+
+# Archive --------------------------------------------------------------------------------
+
+
+def test_archiving_and_restoring(editor: FlaskClient, db: SQLAlchemy) -> None:
+    product = _product(db)
+    url = f"/admin/products/{product.id}"
+    response = _post(editor, f"{url}/archive", {"archive-version": "1"}, page=url)
+    assert response.status_code == 303
+    assert _reload(db, product.id).status is ProductStatus.ARCHIVED
+    page = editor.get(url)
+    assert "This product is archived" in visible_text(page)
+
+    response = _post(
+        editor, f"{url}/restore", {"restore-version": "2", "restore-status": "active"}, page=url
+    )
+    assert response.status_code == 303
+    restored = _reload(db, product.id)
+    assert (restored.status, restored.version) == (ProductStatus.ACTIVE, 3)
+    assert [
+        e.action for e in db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id))
+    ] == [
+        "product.archive",
+        "product.restore",
+    ]
+    assert db.session.get(Product, product.id) is not None  # never deleted
+
+
+# Images ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("PNG", "png"), ("JPEG", "jpg")])
+def test_uploading_an_image(
+    editor: FlaskClient, db: SQLAlchemy, app: Flask, fmt: str, suffix: str
+) -> None:
+    product = _product(db)
+    response = _upload(editor, product, _picture(fmt), f"photo.{suffix}", alt="A white jar")
+    assert response.status_code == 303
+    image = db.session.scalars(sa.select(ProductImage)).one()
+    assert (image.width, image.height, image.alt_text) == (1200, 857, "A white jar")
+    assert image.path.startswith(f"products/{product.id}/")
+    assert image.path.endswith(f"-1200.{suffix}")
+    folder = Path(app.config["MEDIA_ROOT"]) / "products" / str(product.id)
+    widths = sorted(int(p.stem.rpartition("-")[2]) for p in folder.iterdir())
+    assert widths == [300, 600, 1200]
+    assert _reload(db, product.id).version == 2
+    (entry,) = _audits(db, "product.image_add")
+    assert entry.after is not None
+    assert entry.after["path"] == image.path
+    # The storefront shows it, and the editor offers the smaller copies in a srcset.
+    shop_page = editor.get(f"/products/{product.slug}").get_data(as_text=True)
+    assert f'src="/media/{image.path}"' in shop_page
+    assert 'width="1200" height="857"' in shop_page
+    with editor.get(f"/media/{image.path}") as served:
+        assert served.status_code == 200
+    edit_page = editor.get(f"/admin/products/{product.id}").get_data(as_text=True)
+    assert " 300w" in edit_page
+    assert " 1200w" in edit_page
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "alt", "message"),
+    [
+        pytest.param(
+            b"not an image at all\n" * 50,
+            "photo.png",
+            "A jar",
+            "not a JPEG, PNG or WebP",
+            id="text-named-png",
+        ),
+        pytest.param(
+            _picture("PNG", (50, 50)) + b"\0" * (5 * 1024 * 1024),
+            "big.png",
+            "A jar",
+            "larger than 5 MB",
+            id="over-5-MB",
+        ),
+        pytest.param(
+            bomb_png(20_000, 20_000), "bomb.png", "A jar", "too large in pixels", id="bomb"
+        ),
+        pytest.param(_picture("PNG", (50, 50)), "ok.png", "", "Describe the image", id="no-alt"),
+        pytest.param(
+            _picture("PNG", (50, 50)), "ok.png", "x" * 301, "300 characters", id="long-alt"
+        ),
+    ],
+)
+def test_uploads_that_are_refused(
+    editor: FlaskClient,
+    db: SQLAlchemy,
+    app: Flask,
+    data: bytes,
+    filename: str,
+    alt: str,
+    message: str,
+) -> None:
+    product = _product(db)
+    response = _upload(editor, product, data, filename, alt=alt)
+    assert response.status_code == 400
+    assert message in visible_text(response)
+    assert "The image was not added" in visible_text(response)
+    assert db.session.scalars(sa.select(ProductImage)).all() == []
+    assert _reload(db, product.id).version == 1
+    assert not (Path(app.config["MEDIA_ROOT"]) / "products").exists()
+
+
+def test_an_upload_without_a_file_is_refused(editor: FlaskClient, db: SQLAlchemy) -> None:
+    product = _product(db)
+    url = f"/admin/products/{product.id}"
+    response = _post(
+        editor, f"{url}/images", {"upload-version": "1", "upload-alt_text": "A jar"}, page=url
+    )
+    assert response.status_code == 400
+    assert "Choose an image file to upload." in visible_text(response)
+
+
+def test_an_unwritable_media_folder_is_a_clear_error(
+    editor: FlaskClient, db: SQLAlchemy, app: Flask, tmp_path: Path
+) -> None:
+    product = _product(db)
+    blocker = tmp_path / "regular-file"
+    blocker.write_text("MEDIA_ROOT points beneath this file, so every write fails")
+    app.config["MEDIA_ROOT"] = str(blocker / "media")
+    response = _upload(editor, product, _picture(), "photo.png")
+    assert response.status_code == 500
+    assert "The image could not be saved (the disk is full or not writable)" in visible_text(
+        response
+    )
+    assert db.session.scalars(sa.select(ProductImage)).all() == []
+    assert _audits(db, "product.image_add") == []
+    assert _reload(db, product.id).version == 1
+
+
+def test_changing_alt_text_and_removing_an_image(
+    editor: FlaskClient, db: SQLAlchemy, app: Flask
+) -> None:
+    product = _product(db)
+    assert _upload(editor, product, _picture(), "photo.png").status_code == 303
+    image = db.session.scalars(sa.select(ProductImage)).one()
+    url = f"/admin/products/{product.id}"
+
+    response = _post(
+        editor,
+        f"{url}/images/{image.id}",
+        {f"image{image.id}-version": "2", f"image{image.id}-alt_text": "  "},
+        page=url,
+    )
+    assert response.status_code == 400
+    assert "Describe the image" in visible_text(response)
+    response = _post(
+        editor,
+        f"{url}/images/{image.id}",
+        {f"image{image.id}-version": "2", f"image{image.id}-alt_text": "A jar, lid off"},
+        page=url,
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(ProductImage, image.id).alt_text == "A jar, lid off"  # type: ignore[union-attr]
+
+    folder = Path(app.config["MEDIA_ROOT"]) / "products" / str(product.id)
+    assert len(list(folder.iterdir())) == 3
+    response = _post(
+        editor, f"{url}/images/{image.id}/delete", {f"delete{image.id}-version": "3"}, page=url
+    )
+    assert response.status_code == 303
+    assert db.session.scalars(sa.select(ProductImage)).all() == []
+    assert list(folder.iterdir()) == []
+    assert _reload(db, product.id).version == 4
+    assert [e.action for e in _audits(db, "product.image_delete")] == ["product.image_delete"]
