@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app shop
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-dev lint typecheck pytest lock clean
+.PHONY: run test install install-dev browser node-tools lint typecheck pytest lock clean
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -39,8 +39,23 @@ lint: install-dev
 typecheck: install-dev
 	$(VENV)/bin/mypy
 
-pytest: install-dev
+pytest: install-dev browser node-tools
 	$(VENV)/bin/pytest -n auto
+
+## browser: Debian's Chromium for the browser tests (installed with apt when it is missing)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium \
+	  || { $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }; }
+
+## node-tools: axe-core and the Nu HTML Checker (npm), for the accessibility and HTML tests
+node-tools: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## lock: re-resolve the pinned dependency files from pyproject.toml
 lock:
