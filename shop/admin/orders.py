@@ -8,9 +8,7 @@ refund is never counted twice.
 from __future__ import annotations
 
 import math
-from typing import Any
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Flask,
@@ -34,7 +32,8 @@ from shop.core.money import MoneyError, format_money, parse_major
 from shop.extensions import db
 from shop.mail.services import deliver_queued_now
 from shop.orders.exceptions import OrderError
-from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from shop.orders.models import Order, OrderEvent, OrderStatus
+from shop.orders.queries import credited_answers, staff_order_page
 from shop.orders.services import mark_fulfilled, refundable_amount
 from shop.payments.exceptions import PaymentError
 from shop.payments.gateway import gateway
@@ -86,46 +85,10 @@ def index() -> str:
     status = _status_filter()
     q = _query()
     number = page_number()
-    conditions: list[Any] = []
-    if status is not None:
-        conditions.append(Order.status == status)
-    if q:
-        needle = q.lower()
-        conditions.append(
-            sa.or_(
-                sa.func.lower(Order.number).contains(needle, autoescape=True),
-                sa.func.lower(Order.email).contains(needle, autoescape=True),
-            )
-        )
-    total = int(
-        db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(*conditions)) or 0
-    )
+    rows, total = staff_order_page(status, q, number, PER_PAGE)
     pages = max(1, math.ceil(total / PER_PAGE))
     if number > pages:
         abort(400, description=f"There is no page {number}; this list has {pages}.")
-    items = (
-        sa.select(sa.func.coalesce(sa.func.sum(OrderLine.quantity), 0))
-        .where(OrderLine.order_id == Order.id)
-        .correlate(Order)
-        .scalar_subquery()
-        .label("items")
-    )
-    rows = db.session.execute(
-        sa.select(
-            Order.id,
-            Order.number,
-            Order.created_at,
-            Order.email,
-            Order.status,
-            Order.total,
-            Order.currency,
-            items,
-        )
-        .where(*conditions)
-        .order_by(Order.created_at.desc(), Order.id.desc())
-        .limit(PER_PAGE)
-        .offset((number - 1) * PER_PAGE)
-    ).all()
     return render_template(
         "admin/orders.html",
         rows=rows,
@@ -157,6 +120,7 @@ def _detail(
         "admin/order.html",
         order=order,
         refundable=refundable,
+        credits=credited_answers(order.id),
         can_fulfil=order.status in FULFILLABLE,
         can_refund=(
             order.status in REFUNDABLE and refundable > 0 and bool(order.stripe_payment_intent_id)
@@ -170,7 +134,7 @@ def _detail(
 @bp.get("/<int:order_id>")
 @role_required(StaffRole.FULFILMENT)
 def detail(order_id: int) -> tuple[str, int]:
-    """One order: lines, totals, address, timeline, staff changes, and what may be done."""
+    """One order: lines, totals, answers credited, address, timeline, staff changes, actions."""
     return _detail(order_id)
 
 
