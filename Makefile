@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app shop
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-dev browser node-tools lint typecheck pytest lock clean
+.PHONY: run test install install-dev browser node-tools lint typecheck pytest lock clean audit
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -56,6 +56,11 @@ node-tools: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+## audit: Lighthouse on the demo shop under gunicorn (home, a product, an answer; phone and desktop);
+## fails when any score is below 95. Reports go to test-artifacts/lighthouse/
+audit: install browser node-tools
+	$(PY) scripts/audit.py
 
 ## lock: re-resolve the pinned dependency files from pyproject.toml
 lock:

@@ -113,6 +113,12 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "SHOP_PAGE_SIZE": _int_env("SHOP_PAGE_SIZE", 24),
         "SHOP_PROXY_COUNT": _int_env("SHOP_PROXY_COUNT", 0),
         "MEDIA_ROOT": _env("MEDIA_ROOT", str(path / "media")),
+        # Page weight (shop/core/assets.py): static URLs carry a content hash and are cached
+        # for a year; the plain names for this many seconds. Text responses of at least
+        # COMPRESS_MIN_SIZE bytes are gzipped at COMPRESS_LEVEL (1-9).
+        "STATIC_MAX_AGE": _int_env("STATIC_MAX_AGE", 300),
+        "COMPRESS_MIN_SIZE": _int_env("COMPRESS_MIN_SIZE", 500),
+        "COMPRESS_LEVEL": _int_env("COMPRESS_LEVEL", 6),
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

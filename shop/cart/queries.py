@@ -8,6 +8,7 @@ page can say when it changed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -18,6 +19,7 @@ from shop.catalog.models import Product, ProductImage, ProductStatus, Variant
 from shop.core.templating import money
 from shop.extensions import db
 from shop.inventory.models import StockRecord
+from shop.orders.models import Order, OrderLine, OrderStatus
 
 NO_LONGER_SOLD = "This product is no longer sold."
 SOLD_OUT = "Sold out."
@@ -69,6 +71,24 @@ class CartView:
         return bool(self.lines) and all(line.problem is None for line in self.lines)
 
 
+def held_for_cart(cart_id: Any, variant_id: Any) -> sa.ScalarSelect[int]:
+    """The units of a variant that a cart's own unpaid checkouts hold (a scalar subquery).
+
+    They are the shopper's own: back from Stripe's page (a declined card, a change of mind)
+    the cart may still buy them, and checking out again reuses or replaces that checkout.
+    """
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(OrderLine.quantity), 0))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(
+            Order.cart_id == cart_id,
+            Order.status == OrderStatus.PENDING,
+            OrderLine.variant_id == variant_id,
+        )
+        .scalar_subquery()
+    )
+
+
 def _problem(sold: bool, available: int, quantity: int) -> str | None:
     if not sold:
         return NO_LONGER_SOLD
@@ -107,7 +127,10 @@ def cart_view(cart: Cart | None) -> CartView:
             Product.name,
             Product.slug,
             Product.status,
-            sa.func.coalesce(StockRecord.on_hand - StockRecord.allocated, 0).label("available"),
+            (
+                sa.func.coalesce(StockRecord.on_hand - StockRecord.allocated, 0)
+                + held_for_cart(CartLine.cart_id, CartLine.variant_id)
+            ).label("available"),
             image,
         )
         .select_from(CartLine)

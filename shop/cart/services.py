@@ -16,7 +16,7 @@ from flask import current_app
 
 from shop.cart.exceptions import CartError, LineNotFound
 from shop.cart.models import MAX_QUANTITY, TOKEN_LENGTH, Cart, CartLine
-from shop.cart.queries import item_label
+from shop.cart.queries import held_for_cart, item_label
 from shop.catalog.models import Product, ProductStatus, Variant
 from shop.core.models import utcnow
 from shop.extensions import db
@@ -52,7 +52,7 @@ class _Offer:
     available: int
 
 
-def _offer(*where: sa.ColumnElement[bool]) -> _Offer | None:
+def _offer(cart_id: int, *where: sa.ColumnElement[bool]) -> _Offer | None:
     row = db.session.execute(
         sa.select(
             Variant.id,
@@ -61,7 +61,11 @@ def _offer(*where: sa.ColumnElement[bool]) -> _Offer | None:
             Variant.currency,
             Product.name,
             Product.status,
-            sa.func.coalesce(StockRecord.on_hand - StockRecord.allocated, 0).label("available"),
+            # What the cart's own unpaid checkout holds is still the shopper's to buy.
+            (
+                sa.func.coalesce(StockRecord.on_hand - StockRecord.allocated, 0)
+                + held_for_cart(cart_id, Variant.id)
+            ).label("available"),
         )
         .join(Product, Product.id == Variant.product_id)
         .outerjoin(StockRecord, StockRecord.variant_id == Variant.id)
@@ -125,7 +129,7 @@ def add_item(cart_id: int, sku: str, quantity: int) -> CartLine:
     _check_quantity(quantity)
     if not _lock_cart(cart_id):
         raise CartError("We could not find your cart. Please add the item again.")
-    offer = _offer(Variant.sku == sku)
+    offer = _offer(cart_id, Variant.sku == sku)
     if offer is None or offer.status is ProductStatus.DRAFT:
         raise CartError("We could not find that product. Please choose a size and try again.")
     line = db.session.scalar(
@@ -157,7 +161,7 @@ def set_quantity(cart_id: int, line_id: int, quantity: int) -> CartLine:
         raise CartError(
             f"Choose a quantity from 1 to {MAX_QUANTITY}. To take an item out, use Remove."
         )
-    offer = _offer(Variant.id == line.variant_id)
+    offer = _offer(cart_id, Variant.id == line.variant_id)
     assert offer is not None  # the line's foreign key keeps its variant
     _check_can_buy(offer, quantity)
     line.quantity = quantity

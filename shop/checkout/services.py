@@ -135,7 +135,9 @@ def _checkout_request(order: Order) -> CheckoutRequest:
 
 
 def _abandon_other_pending(cart_id: int, fingerprint: str) -> None:
-    """Close this cart's older pending orders for other goods, after closing their sessions.
+    """Close this cart's older pending orders, after closing their sessions: those for other
+    goods, and those for the same goods whose session ends too soon to reuse (otherwise
+    their hold would stand in the way of the new checkout's).
 
     A session is expired at Stripe first, so it can no longer be paid; if it turns out it
     was paid meanwhile, the order is fulfilled instead. If Stripe cannot be reached the old
@@ -145,7 +147,11 @@ def _abandon_other_pending(cart_id: int, fingerprint: str) -> None:
         sa.select(Order).where(
             Order.cart_id == cart_id,
             Order.status == OrderStatus.PENDING,
-            Order.cart_fingerprint != fingerprint,
+            sa.or_(
+                Order.cart_fingerprint != fingerprint,
+                # Never a fresh one: a double click's other request may have just made it.
+                Order.checkout_expires_at <= utcnow() + REUSE_MARGIN,
+            ),
         )
     ).all()
     for old in others:
@@ -156,9 +162,7 @@ def _abandon_other_pending(cart_id: int, fingerprint: str) -> None:
                     fulfil_checkout(old, facts_from(session))
                     db.session.commit()
                     continue
-            close_unpaid(
-                old, OrderStatus.CANCELLED, "Replaced by a new checkout of a changed cart."
-            )
+            close_unpaid(old, OrderStatus.CANCELLED, "Replaced by a new checkout of the cart.")
             db.session.commit()
         except PaymentError:
             db.session.rollback()

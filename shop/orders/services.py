@@ -23,7 +23,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from shop.cart.services import clear_cart
 from shop.core.models import utcnow
-from shop.core.templating import absolute_url
+from shop.core.templating import absolute_url, money
 from shop.extensions import db
 from shop.inventory.services import allocate_stock, consume_stock, release_stock
 from shop.mail.services import queue_mail
@@ -215,7 +215,7 @@ def fulfil_checkout(order: Order, facts: PaymentFacts) -> bool:
     if order.cart_id is not None:
         # Bought, so out of the cart (the customer may never come back to the success page).
         clear_cart(order.cart_id)
-    _event(order, "paid", f"Paid {facts.amount_total} {order.currency.lower()} minor units.")
+    _event(order, "paid", f"Paid {money(facts.amount_total, order.currency)}.")
     if order.email:
         queue_mail(
             order.email,

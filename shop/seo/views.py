@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, render_template
 
 from shop.catalog import queries as catalog_queries
 from shop.editorial import queries as editorial_queries
+from shop.seo import queries
 
 bp = Blueprint("seo", __name__)
 
@@ -13,8 +14,16 @@ bp = Blueprint("seo", __name__)
 @bp.get("/sitemap.xml")
 def sitemap() -> Response:
     """List every public page a search engine should index, with its last change."""
-    entries = catalog_queries.sitemap_entries() + editorial_queries.sitemap_entries()
-    xml = render_template("seo/sitemap.xml", entries=entries)
+    entries = queries.dated(catalog_queries.sitemap_entries() + editorial_queries.sitemap_entries())
+    products_changed = queries.latest_product_change()
+    answers_changed = queries.latest_answer_change()
+    # The home page shows featured products and the latest answers; each index shows one.
+    pages = [
+        ("catalog.home", max((d for d in (products_changed, answers_changed) if d), default=None)),
+        ("catalog.products", products_changed),
+        ("editorial.answers", answers_changed),
+    ]
+    xml = render_template("seo/sitemap.xml", pages=pages, entries=entries)
     return Response(xml, mimetype="application/xml")
 
 

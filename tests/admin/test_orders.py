@@ -3,6 +3,8 @@ through Stripe (the sandbox) that count only once the webhook confirms them."""
 
 from __future__ import annotations
 
+import html as htmllib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +15,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from shop.accounts.models import StaffRole, StaffUser
 from shop.admin.models import AuditEntry
+from shop.links.services import credit_order
 from shop.mail.models import OutboxMessage
 from shop.orders.models import Order, OrderEvent, OrderStatus
 from shop.orders.services import (
@@ -21,7 +24,7 @@ from shop.orders.services import (
     create_pending_order,
     fulfil_checkout,
 )
-from tests.factories import make_product
+from tests.factories import make_answer, make_product
 from tests.fixtures_live import Shopper
 from tests.fixtures_staff import PASSWORD, sign_in
 from tests.fixtures_stripe import StripeSandbox
@@ -329,3 +332,80 @@ def test_a_partial_refund_goes_to_stripe_and_counts_once_confirmed(
         assert (status, refunded) == (OrderStatus.PARTIALLY_REFUNDED, 1050)
     finally:
         staff.close()
+
+
+# The answers an order is credited to, as staff see them on its page.
+
+
+def _links_to(html: str, question: str) -> list[str]:
+    """The hrefs of the links whose text is `question`."""
+    return [
+        htmllib.unescape(href)
+        for href, text in re.findall(r'<a href="([^"]+)">(.*?)</a>', html, re.S)
+        if visible_text(text) == question
+    ]
+
+
+def test_the_order_page_names_the_source_answer_and_the_others_read(
+    client: FlaskClient, db: SQLAlchemy, make_staff: MakeStaff
+) -> None:
+    first = make_answer("Can I use retinol & vitamin C together?", slug="retinol-and-c")
+    second = make_answer("Why does my skin sting in winter?", slug="winter-sting")
+    source = make_answer("Which moisturiser mends a damaged barrier?", slug="barrier-repair")
+    make_answer("Is this answer unrelated to the order?", slug="unrelated")
+    order_id, _ = _order(db)
+    credit_order(order_id, [first.id, second.id, source.id])
+    db.session.commit()
+    _signed_in(client, make_staff, StaffRole.FULFILMENT)
+
+    page = client.get(f"/admin/orders/{order_id}")
+    assert page.status_code == 200
+    text = visible_text(page)
+    html = page.get_data(as_text=True)
+    assert "Source answer Which moisturiser mends a damaged barrier? " in text
+    assert (
+        "Also read before buying Can I use retinol & vitamin C together? "
+        "Why does my skin sting in winter?"
+    ) in text
+    assert "Is this answer unrelated" not in text
+    assert _links_to(html, "Which moisturiser mends a damaged barrier?") == [
+        "/answers/barrier-repair"
+    ]
+    assert _links_to(html, "Can I use retinol & vitamin C together?") == ["/answers/retinol-and-c"]
+    assert _links_to(html, "Why does my skin sting in winter?") == ["/answers/winter-sting"]
+    also_read = text.split("Also read before buying", 1)[1]
+    assert "Which moisturiser" not in also_read  # the source is not listed twice
+
+
+def test_an_order_with_one_answer_read_has_only_a_source(
+    client: FlaskClient, db: SQLAlchemy, make_staff: MakeStaff
+) -> None:
+    only = make_answer("Do I need sunscreen indoors?", slug="sunscreen-indoors")
+    order_id, _ = _order(db)
+    credit_order(order_id, [only.id])
+    db.session.commit()
+    _signed_in(client, make_staff, StaffRole.FULFILMENT)
+
+    page = client.get(f"/admin/orders/{order_id}")
+    text = visible_text(page)
+    assert "Source answer Do I need sunscreen indoors? " in text
+    assert "Also read before buying" not in text
+    assert _links_to(page.get_data(as_text=True), "Do I need sunscreen indoors?") == [
+        "/answers/sunscreen-indoors"
+    ]
+
+
+def test_an_order_with_no_answer_read_says_so(
+    client: FlaskClient, db: SQLAlchemy, make_staff: MakeStaff
+) -> None:
+    other = make_answer("Is this someone else's answer?", slug="someone-elses")
+    credited_id, _ = _order(db, name="Credited Cream")
+    credit_order(credited_id, [other.id])
+    order_id, _ = _order(db)
+    db.session.commit()
+    _signed_in(client, make_staff, StaffRole.FULFILMENT)
+
+    text = visible_text(client.get(f"/admin/orders/{order_id}"))
+    assert "Source answer None: no answer was read before this order" in text
+    assert "Also read before buying" not in text
+    assert "someone else" not in text

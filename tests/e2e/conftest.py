@@ -45,6 +45,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 STAFF_PASSWORD = DEMO_STAFF_PASSWORD
+DESKTOP = {"width": 1280, "height": 900}
 
 
 @dataclass
@@ -96,7 +97,8 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-def _context_page(browser: Any, **options: Any) -> Iterator[Any]:
+def context_page(browser: Any, **options: Any) -> Iterator[Any]:
+    """A page in a fresh browser context (one person's cookies); fails on page errors."""
     context = browser.new_context(**options)
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -110,13 +112,13 @@ def _context_page(browser: Any, **options: Any) -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     """A desktop-sized page with its own cookies."""
-    yield from _context_page(browser, viewport={"width": 1280, "height": 900})
+    yield from context_page(browser, viewport=DESKTOP)
 
 
 @pytest.fixture
 def phone_page(browser: Any) -> Iterator[Any]:
     """A phone-sized page (375x812, touch, mobile user agent)."""
-    yield from _context_page(
+    yield from context_page(
         browser,
         viewport={"width": 375, "height": 812},
         device_scale_factor=2,
