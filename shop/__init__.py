@@ -36,10 +36,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from shop.core.assets import init_assets
 
     init_assets(app)  # first: its after_request hook (compression) must run last
+    from shop.core.storage import init_storage
+
+    init_storage(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    from shop.core.pagecache import init_pagecache
+
+    init_pagecache(app)  # after csrf: its csrf_token() replaces Flask-WTF's template global
 
     from shop import models  # noqa: F401  (registers every table with the metadata)
     from shop.accounts import init_accounts

@@ -104,7 +104,9 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "TESTING": env == "testing",
         "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(env, path),
         "SQLALCHEMY_DATABASE_URI": overrides.get("DATABASE_URL") or _database_url(path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A server connection may have been dropped while pooled: ping it when taken out. A
+        # SQLite file cannot drop, so it skips the extra round trip on every request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "SHOP_BASE_URL": (_env("SHOP_BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
         "SHOP_NAME": _env("SHOP_NAME", "Dr. Hale Skin Clinic Shop"),
         "SHOP_CURRENCY": currency,
@@ -113,6 +115,17 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "SHOP_PAGE_SIZE": _int_env("SHOP_PAGE_SIZE", 24),
         "SHOP_PROXY_COUNT": _int_env("SHOP_PROXY_COUNT", 0),
         "MEDIA_ROOT": _env("MEDIA_ROOT", str(path / "media")),
+        # Media storage (shop/core/storage.py): "local" keeps files in MEDIA_ROOT; "s3" keeps
+        # them in S3_BUCKET (any S3-compatible service through S3_ENDPOINT_URL; boto3's default
+        # credentials when the key pair is unset). MEDIA_URL: the bucket's or CDN's public
+        # address; unset, the app's /media/ route streams from the bucket.
+        "MEDIA_STORAGE": (_env("MEDIA_STORAGE", "local") or "local").lower(),
+        "MEDIA_URL": (_env("MEDIA_URL") or "").rstrip("/") or None,
+        "S3_BUCKET": _env("S3_BUCKET"),
+        "S3_ENDPOINT_URL": _env("S3_ENDPOINT_URL"),
+        "S3_REGION": _env("S3_REGION"),
+        "S3_ACCESS_KEY_ID": _env("S3_ACCESS_KEY_ID"),
+        "S3_SECRET_ACCESS_KEY": _env("S3_SECRET_ACCESS_KEY"),
         # Page weight (shop/core/assets.py): static URLs carry a content hash and are cached
         # for a year; the plain names for this many seconds. Text responses of at least
         # COMPRESS_MIN_SIZE bytes are gzipped at COMPRESS_LEVEL (1-9).
@@ -144,6 +157,13 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "RATELIMIT_STORAGE_URI": _env("REDIS_URL", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "ASK_RATE_LIMIT": _env("ASK_RATE_LIMIT", "10 per hour"),
+        # The page cache (shop/core/pagecache.py, Flask-Caching): unset, in the process
+        # ("SimpleCache"), or in Redis ("RedisCache") when REDIS_URL is set; "NullCache" turns
+        # it off. Entries live at most CACHE_DEFAULT_TIMEOUT seconds; a process keeps at most
+        # CACHE_THRESHOLD pages in memory.
+        "CACHE_TYPE": _env("CACHE_TYPE"),
+        "CACHE_DEFAULT_TIMEOUT": _int_env("CACHE_DEFAULT_TIMEOUT", 3600),
+        "CACHE_THRESHOLD": _int_env("CACHE_THRESHOLD", 1000),
         # Payments. STRIPE_API_BASE points stripe-python at the local sandbox (make run, tests);
         # unset, the same code talks to Stripe.
         "STRIPE_SECRET_KEY": _env("STRIPE_SECRET_KEY"),
@@ -168,6 +188,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         ),
         "ANSWER_STATS_FLUSH_SECONDS": _int_env("ANSWER_STATS_FLUSH_SECONDS", 10),
     }
+    if not str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     if "DATABASE_URL" in overrides:
         overrides = {k: v for k, v in overrides.items() if k != "DATABASE_URL"}
     config.update(overrides)

@@ -63,6 +63,12 @@ def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None
 
 @sa.event.listens_for(sa.Engine, "begin")
 def _sqlite_begin(connection: sa.Connection) -> None:
-    """Take SQLite's write lock when a transaction starts (others wait on busy_timeout)."""
+    """Take SQLite's write lock when a transaction starts (others wait on busy_timeout).
+
+    A connection opened with ``execution_options(shop_read_only=True)`` only reads: it begins
+    nothing, so each SELECT is the driver's own short read and never waits for the lock.
+    """
     if connection.dialect.name == "sqlite":
+        if connection.get_execution_options().get("shop_read_only"):
+            return
         connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -4,6 +4,7 @@ from shop.accounts.models import StaffUser
 from shop.admin.models import AuditEntry
 from shop.cart.models import Cart, CartLine
 from shop.catalog.models import Brand, Category, Product, ProductImage, SkinConcern, Variant
+from shop.core.models import ContentVersion
 from shop.editorial.models import Answer, Doctor, ReaderQuestion, Topic
 from shop.inventory.models import StockAdjustment, StockRecord
 from shop.links.models import (
@@ -26,6 +27,7 @@ __all__ = [
     "Cart",
     "CartLine",
     "Category",
+    "ContentVersion",
     "DismissedSuggestion",
     "Doctor",
     "Order",

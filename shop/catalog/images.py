@@ -1,4 +1,4 @@
-"""Product images: check an upload, and write resized, metadata-free copies under MEDIA_ROOT.
+"""Product images: check an upload, and store resized, metadata-free copies in the media storage.
 
 What a file is comes from its bytes (Pillow opens and verifies it), never from its name or
 the Content-Type the browser sent. Only JPEG, PNG and WebP are accepted, at most 5 MB and
@@ -6,14 +6,16 @@ the Content-Type the browser sent. Only JPEG, PNG and WebP are accepted, at most
 orientation is applied and every other piece of metadata (EXIF with its GPS position,
 XMP, text chunks) is left out of the copies; the colour profile is kept.
 
-Copies are written as ``products/<product id>/<random token>-<width>.<ext>``, one per size
+Copies are stored as ``products/<product id>/<random token>-<width>.<ext>``, one per size
 in `SIZES` (never larger than the original); the largest is the main copy the
-`ProductImage` row points to, and the others sit beside it for a `srcset`.
+`ProductImage` row points to, and the others sit beside it for a `srcset`. They go through
+`shop.core.storage` (MEDIA_ROOT or a bucket): every copy is written before the row, and a
+failure on the way removes the copies already written.
 """
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import re
 import secrets
 import warnings
@@ -26,6 +28,7 @@ from typing import IO
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from shop.core.errors import DomainError
+from shop.core.storage import LocalStorage, Storage, StorageError
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -45,10 +48,14 @@ TOO_MANY_PIXELS = (
     "The image is too large in pixels (at most 40 megapixels, e.g. 8000 x 5000); "
     "make it smaller and upload it again."
 )
-NOT_SAVED = (
-    "The image could not be saved (the disk is full or not writable). Nothing was changed; "
+NOT_SAVED_BECAUSE = (
+    "The image could not be saved ({reason}). Nothing was changed; "
     "please try again later or tell the shop's administrator."
 )
+NOT_SAVED = NOT_SAVED_BECAUSE.format(reason=LocalStorage.write_failure)
+CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+log = logging.getLogger(__name__)
 
 # Pillow warns above this many pixels and refuses above twice as many; we refuse both.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -59,20 +66,33 @@ class ImageRejected(DomainError):
 
 
 class ImageNotSaved(DomainError):
-    """The image was fine but its files could not be written."""
+    """The image was fine but the storage did not take its copies."""
 
     def __init__(self, message: str = NOT_SAVED) -> None:
         super().__init__(message)
 
 
 @dataclass(frozen=True)
+class StoredFile:
+    """One file in a media storage."""
+
+    storage: Storage
+    key: str
+
+
+@dataclass(frozen=True)
 class StoredImage:
-    """The written copies: the main one's path (relative to MEDIA_ROOT) and size, every file."""
+    """The written copies: the main one's key (its path under /media/) and size, every file."""
 
     path: str
     width: int
     height: int
-    files: tuple[Path, ...]
+    files: tuple[StoredFile, ...]
+
+
+def _storage(target: Storage | Path) -> Storage:
+    """A storage as it is; a folder as local storage in it."""
+    return target if isinstance(target, Storage) else LocalStorage(target)
 
 
 def read_upload(stream: IO[bytes]) -> bytes:
@@ -165,47 +185,68 @@ def encode_copies(data: bytes) -> tuple[str, list[tuple[int, int, bytes]]]:
     return FORMATS[kind][0], copies
 
 
-def store_product_image(data: bytes, media_root: Path, product_id: int) -> StoredImage:
-    """Check the upload and write its copies; on a write failure remove what was written."""
+def store_product_image(data: bytes, storage: Storage | Path, product_id: int) -> StoredImage:
+    """Check the upload and store its copies; on a failure remove what was written.
+
+    `storage` is the media storage, or a folder to write into (local storage there).
+    """
+    target = _storage(storage)
     suffix, copies = encode_copies(data)
-    relative_dir = Path("products") / str(product_id)
+    folder = f"products/{product_id}"
     token = secrets.token_hex(16)
-    written: list[Path] = []
+    written: list[StoredFile] = []
     try:
-        target_dir = Path(media_root) / relative_dir
-        target_dir.mkdir(parents=True, exist_ok=True)
         for width, _height, payload in copies:
-            target = target_dir / f"{token}-{width}.{suffix}"
-            # "x": never overwrite; the name is new and random.
-            with target.open("xb") as fh:
-                written.append(target)
-                fh.write(payload)
-    except OSError as exc:
+            # The name is new and random, so nothing is ever overwritten.
+            key = f"{folder}/{token}-{width}.{suffix}"
+            target.save(key, payload, CONTENT_TYPES[suffix])
+            written.append(StoredFile(target, key))
+    except StorageError as exc:
         remove_files(written)
-        raise ImageNotSaved() from exc
+        raise ImageNotSaved(NOT_SAVED_BECAUSE.format(reason=target.write_failure)) from exc
     main_width, main_height, _ = copies[0]
     return StoredImage(
-        path=(relative_dir / f"{token}-{main_width}.{suffix}").as_posix(),
+        path=f"{folder}/{token}-{main_width}.{suffix}",
         width=main_width,
         height=main_height,
         files=tuple(written),
     )
 
 
-def copies_of(media_root: Path, path: str) -> list[Path]:
-    """Every size written for the image whose main copy is `path` (relative to MEDIA_ROOT)."""
-    main = Path(media_root) / path
-    token, _sep, width = main.stem.rpartition("-")
+def copies_of(storage: Storage | Path, path: str) -> list[StoredFile]:
+    """Every size stored for the image whose main copy is `path`, sorted by key.
+
+    Raises StorageError when the storage cannot be listed.
+    """
+    target = _storage(storage)
+    folder, _slash, name = path.rpartition("/")
+    stem, dot, suffix = name.rpartition(".")
+    token, _sep, width = stem.rpartition("-")
     # Only names this module made have sibling sizes; anything else is one file.
-    if not (TOKEN_RE.fullmatch(token) and width.isdigit()):
-        return [main]
-    return sorted(
-        p for p in main.parent.glob(f"{token}-*{main.suffix}") if p.stem[len(token) + 1 :].isdigit()
-    )
+    if not (dot and TOKEN_RE.fullmatch(token) and width.isdigit()):
+        return [StoredFile(target, path)]
+    prefix = f"{folder}/{token}-" if folder else f"{token}-"
+    return [
+        StoredFile(target, key)
+        for key in target.list_keys(prefix)
+        if key.endswith(f".{suffix}") and key[len(prefix) : -len(suffix) - 1].isdigit()
+    ]
 
 
-def remove_files(paths: Iterable[Path]) -> None:
-    """Remove files, ignoring those already gone or that cannot be removed."""
-    for path in paths:
-        with contextlib.suppress(OSError):
-            path.unlink(missing_ok=True)
+def remove_files(files: Iterable[StoredFile]) -> None:
+    """Remove files, logging (never raising) those the storage would not remove."""
+    for file in files:
+        try:
+            file.storage.delete(file.key)
+        except (StorageError, ValueError):
+            log.warning("Media file %s left in %s", file.key, file.storage, exc_info=True)
+
+
+def remove_copies(storage: Storage | Path, path: str) -> None:
+    """Remove every size of the image whose main copy is `path`; failures are only logged."""
+    try:
+        files = copies_of(storage, path)
+    except (StorageError, ValueError):
+        log.warning("Copies of %s not listed for removal", path, exc_info=True)
+        return
+    remove_files(files)

@@ -97,33 +97,50 @@ class Facets:
     concerns: Sequence[SkinConcern] = field(default_factory=list)
 
 
-def variant_summary() -> sa.Subquery:
+def variant_summary(within: sa.Select[Any] | None = None) -> sa.Subquery:
     """Per product: cheapest and dearest price, units available, variant count (a subquery
-    that listings and search join to build product cards)."""
+    that listings and search join to build product cards).
+
+    `within` (a SELECT of product ids) limits the aggregation to those products: a page of
+    24 cards then sums 24 products' stock, not the whole catalogue's.
+    """
     available = StockRecord.on_hand - StockRecord.allocated
-    return (
-        sa.select(
-            Variant.product_id.label("product_id"),
-            sa.func.min(Variant.price).label("min_price"),
-            sa.func.max(Variant.price).label("max_price"),
-            sa.func.min(Variant.currency).label("currency"),
-            sa.func.max(Variant.compare_at_price).label("compare_at_price"),
-            sa.func.coalesce(sa.func.sum(sa.case((available > 0, available), else_=0)), 0).label(
-                "available"
-            ),
-            sa.func.count(Variant.id).label("variant_count"),
-        )
-        .outerjoin(StockRecord, StockRecord.variant_id == Variant.id)
-        .group_by(Variant.product_id)
-        .subquery("variant_summary")
+    stmt = sa.select(
+        Variant.product_id.label("product_id"),
+        sa.func.min(Variant.price).label("min_price"),
+        sa.func.max(Variant.price).label("max_price"),
+        sa.func.min(Variant.currency).label("currency"),
+        sa.func.max(Variant.compare_at_price).label("compare_at_price"),
+        sa.func.coalesce(sa.func.sum(sa.case((available > 0, available), else_=0)), 0).label(
+            "available"
+        ),
+        sa.func.count(Variant.id).label("variant_count"),
+    ).outerjoin(StockRecord, StockRecord.variant_id == Variant.id)
+    if within is not None:
+        stmt = stmt.where(Variant.product_id.in_(within))
+    return stmt.group_by(Variant.product_id).subquery("variant_summary")
+
+
+def _in_stock() -> sa.ColumnElement[bool]:
+    """Some size of the product has units that are not held by a checkout."""
+    return sa.exists().where(
+        Variant.product_id == Product.id,
+        StockRecord.variant_id == Variant.id,
+        StockRecord.on_hand - StockRecord.allocated > 0,
     )
 
 
-def _filtered(filters: CatalogFilters, summary: sa.Subquery) -> sa.Select[Product]:
-    stmt = (
-        sa.select(Product)
-        .join(summary, summary.c.product_id == Product.id)
-        .where(Product.status == ProductStatus.ACTIVE)
+def _price(func: Any) -> sa.ScalarSelect[Any]:
+    """The product's cheapest (`sa.func.min`) or dearest (`sa.func.max`) size, per row."""
+    return sa.select(func(Variant.price)).where(Variant.product_id == Product.id).scalar_subquery()
+
+
+def _filtered(filters: CatalogFilters) -> sa.Select[int]:
+    """The ids of active products matching the filters (no aggregation over the catalogue)."""
+    # A product with no sizes cannot be shown as a card (nor bought), so it is not listed.
+    stmt = sa.select(Product.id).where(
+        Product.status == ProductStatus.ACTIVE,
+        sa.exists().where(Variant.product_id == Product.id),
     )
     if filters.categories:
         stmt = stmt.where(
@@ -152,45 +169,65 @@ def _filtered(filters: CatalogFilters, summary: sa.Subquery) -> sa.Select[Produc
             in_range = in_range.where(Variant.price <= filters.price_max)
         stmt = stmt.where(Product.id.in_(in_range))
     if filters.in_stock:
-        stmt = stmt.where(summary.c.available > 0)
+        stmt = stmt.where(_in_stock())
     return stmt
 
 
-def _order(stmt: sa.Select[Product], sort: str, summary: sa.Subquery) -> sa.Select[Product]:
+def _ordering(sort: str, min_price: Any, max_price: Any) -> tuple[sa.ColumnElement[Any] | Any, ...]:
     match sort:
         case "price_asc":
-            return stmt.order_by(summary.c.min_price.asc(), Product.name, Product.id)
+            return (min_price.asc(), Product.name, Product.id)
         case "price_desc":
-            return stmt.order_by(summary.c.max_price.desc(), Product.name, Product.id)
+            return (max_price.desc(), Product.name, Product.id)
         case "newest":
-            return stmt.order_by(Product.created_at.desc(), Product.id.desc())
+            return (Product.created_at.desc(), Product.id.desc())
         case "name":
-            return stmt.order_by(Product.name, Product.id)
+            return (Product.name, Product.id)
         case _:
-            return stmt.order_by(
-                Product.featured_rank.is_(None), Product.featured_rank, Product.name, Product.id
+            return (
+                Product.featured_rank.is_(None),
+                Product.featured_rank,
+                Product.name,
+                Product.id,
             )
+
+
+def _cards(
+    filters: CatalogFilters, limit: int, offset: int, featured_only: bool = False
+) -> list[ProductCard]:
+    """One page of cards: the page's ids first, then the stock and prices of just those."""
+    page_ids = (
+        _filtered(filters)
+        .order_by(*_ordering(filters.sort, _price(sa.func.min), _price(sa.func.max)))
+        .limit(limit)
+        .offset(offset)
+    )
+    if featured_only:
+        page_ids = page_ids.where(Product.featured_rank.is_not(None))
+    summary = variant_summary(within=page_ids)
+    rows = db.session.execute(
+        sa.select(Product, *card_columns(summary))
+        .join(summary, summary.c.product_id == Product.id)
+        .order_by(*_ordering(filters.sort, summary.c.min_price, summary.c.max_price))
+        .options(selectinload(Product.images))
+    ).all()
+    return [ProductCard.from_row(row) for row in rows]
 
 
 def list_products(filters: CatalogFilters, per_page: int) -> Page[ProductCard]:
     """Return one page of active products matching the filters, in the asked order."""
-    summary = variant_summary()
-    stmt = _filtered(filters, summary)
+    stmt = _filtered(filters)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    rows = db.session.execute(
-        _order(stmt, filters.sort, summary)
-        .add_columns(*card_columns(summary))
-        .options(selectinload(Product.images))
-        .limit(per_page)
-        .offset((filters.page - 1) * per_page)
-    ).all()
-    cards = [ProductCard.from_row(row) for row in rows]
+    cards = _cards(filters, per_page, (filters.page - 1) * per_page)
     return Page(items=cards, number=filters.page, per_page=per_page, total=total)
 
 
 def featured_products(limit: int = 8) -> Sequence[ProductCard]:
     """Return the products staff chose for the home page, best first."""
-    return list_products(CatalogFilters(sort="featured"), per_page=limit).items
+    # Staff's picks first, through the (status, featured_rank) index; the whole catalogue is
+    # sorted only when there are too few picks to fill the row.
+    picks = _cards(CatalogFilters(sort="featured"), limit, 0, featured_only=True)
+    return picks if len(picks) >= limit else _cards(CatalogFilters(sort="featured"), limit, 0)
 
 
 def facets() -> Facets:

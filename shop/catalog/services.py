@@ -32,6 +32,7 @@ from shop.catalog.models import (
 from shop.core.errors import DomainError, NotFound
 from shop.core.models import utcnow
 from shop.core.slugs import SLUG_MAX, is_slug, slugify
+from shop.core.storage import Storage
 from shop.extensions import db
 from shop.inventory.services import create_stock_record
 
@@ -317,7 +318,7 @@ def _check_alt(alt_text: str) -> str:
 
 
 def add_image(
-    product_id: int, expected_version: int, data: bytes, alt_text: str, media_root: Path
+    product_id: int, expected_version: int, data: bytes, alt_text: str, media: Storage | Path
 ) -> ProductImage:
     """Check and store an uploaded image (files first), then add its row after the others.
 
@@ -326,7 +327,7 @@ def add_image(
     """
     product = _product_for_update(product_id, expected_version)
     alt = _check_alt(alt_text)
-    stored = images.store_product_image(data, media_root, product_id)
+    stored = images.store_product_image(data, media, product_id)
     try:
         position = max((i.position for i in product.images), default=-1) + 1
         image = ProductImage(

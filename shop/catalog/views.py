@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from shop.catalog import queries
 from shop.catalog.forms import CatalogFilterForm
 from shop.catalog.models import ProductStatus
+from shop.core.pagecache import cached
 from shop.editorial.queries import latest_answers
 from shop.links.queries import product_answers
 
@@ -15,22 +16,20 @@ bp = Blueprint("catalog", __name__)
 
 
 @bp.get("/")
-def home() -> str:
+def home() -> Response:
     """Show featured products, the categories and the doctor's latest answers."""
-    return render_template(
-        "catalog/home.html",
-        featured=queries.featured_products(limit=8),
-        categories=queries.categories(),
-        latest_answers=latest_answers(limit=3),
+    return cached(
+        lambda: render_template(
+            "catalog/home.html",
+            featured=queries.featured_products(limit=8),
+            categories=queries.categories(),
+            latest_answers=latest_answers(limit=3),
+        )
     )
 
 
-def _listing(
-    *,
-    title: str,
-    intro: str = "",
-    fixed: tuple[str, str] | None = None,
-    template_context: dict[str, object] | None = None,
+def _listing_page(
+    title: str, intro: str, fixed: tuple[str, str] | None, template_context: dict[str, object]
 ) -> tuple[str, int]:
     """Validate the query string, then render one page of the catalogue."""
     facets = queries.facets()
@@ -44,7 +43,7 @@ def _listing(
         "form": form,
         "facets": facets,
         "fixed": fixed[0] if fixed else None,
-        **(template_context or {}),
+        **template_context,
     }
     if not form.validate():
         return render_template(
@@ -60,42 +59,46 @@ def _listing(
 
 
 @bp.get("/products/")
-def products() -> tuple[str, int]:
+def products() -> Response:
     """List active products with combinable filters, sorting and pages."""
-    return _listing(title="Shop all skincare")
+    return cached(lambda: _listing_page("Shop all skincare", "", None, {}))
 
 
 @bp.get("/categories/<slug>")
-def category(slug: str) -> tuple[str, int]:
+def category(slug: str) -> Response:
     """List the products of one category."""
+    return cached(lambda: _category_page(slug))
+
+
+def _category_page(slug: str) -> tuple[str, int]:
     found = queries.category_by_slug(slug)
     if found is None:
         abort(404, description="We could not find that category.")
-    return _listing(
-        title=found.name,
-        intro=found.description,
-        fixed=("category", found.slug),
-        template_context={"category": found},
+    return _listing_page(
+        found.name, found.description, ("category", found.slug), {"category": found}
     )
 
 
 @bp.get("/brands/<slug>")
-def brand(slug: str) -> tuple[str, int]:
+def brand(slug: str) -> Response:
     """List the products of one brand, with its story."""
+    return cached(lambda: _brand_page(slug))
+
+
+def _brand_page(slug: str) -> tuple[str, int]:
     found = queries.brand_by_slug(slug)
     if found is None:
         abort(404, description="We could not find that brand.")
-    return _listing(
-        title=found.name,
-        intro=found.description,
-        fixed=("brand", found.slug),
-        template_context={"brand": found},
-    )
+    return _listing_page(found.name, found.description, ("brand", found.slug), {"brand": found})
 
 
 @bp.get("/products/<slug>")
-def product(slug: str) -> str:
+def product(slug: str) -> Response:
     """Show one product: images, sizes with price and availability, copy, ingredients."""
+    return cached(lambda: _product_page(slug))
+
+
+def _product_page(slug: str) -> str:
     found = queries.storefront_product(slug)
     if found is None:
         abort(404, description="We could not find that product. It may have been renamed.")

@@ -24,11 +24,12 @@ import re
 import threading
 from collections import OrderedDict
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, request, send_from_directory, url_for
+from flask import Flask, Response, current_app, request, send_from_directory
 from werkzeug.security import safe_join
+
+from shop.core.storage import Storage, StorageError, media_storage, media_url
 
 HASH_LENGTH = 12
 HASHED_MAX_AGE = 365 * 24 * 3600
@@ -214,24 +215,31 @@ def compress_response(response: Response) -> Response:
 
 
 @lru_cache(maxsize=4096)
-def _copies(media_root: str, path: str) -> tuple[tuple[str, int], ...]:
+def _copies(storage: Storage, path: str) -> tuple[tuple[str, int], ...]:
+    # Kept per process: a copy's name is random and never reused, so its siblings never change.
     from shop.catalog.images import copies_of
 
-    folder = Path(path).parent
     found = []
-    for copy in copies_of(Path(media_root), path):
-        width = copy.stem.rpartition("-")[2]
+    for copy in copies_of(storage, path):
+        width = copy.key.rpartition("-")[2].partition(".")[0]
         if width.isdigit():
-            found.append(((folder / copy.name).as_posix(), int(width)))
+            found.append((copy.key, int(width)))
     return tuple(sorted(found, key=lambda item: item[1]))
 
 
 def image_srcset(path: str) -> str:
-    """`srcset` of a product image's resized copies; empty when it has only one file."""
-    copies = _copies(str(current_app.config["MEDIA_ROOT"]), path)
+    """`srcset` of a product image's resized copies; empty when it has only one file.
+
+    Also empty while the storage cannot be listed: the page still shows the main copy.
+    """
+    try:
+        copies = _copies(media_storage(), path)
+    except (StorageError, ValueError):
+        current_app.logger.warning("Copies of %s not listed", path, exc_info=True)
+        return ""
     if len(copies) < 2:
         return ""
-    return ", ".join(f"{url_for('media', filename=p)} {width}w" for p, width in copies)
+    return ", ".join(f"{media_url(p)} {width}w" for p, width in copies)
 
 
 class FilesWithoutSession:

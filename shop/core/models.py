@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shop.extensions import Model
+
 
 def utcnow() -> datetime:
     """Return the current time, timezone-aware in UTC."""
@@ -33,3 +35,13 @@ def str_enum(cls: type[enum.Enum], name: str) -> sa.Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
+
+
+class ContentVersion(Model):
+    """One row: a counter every change to what public pages show moves on (shop/core/pagecache)."""
+
+    __tablename__ = "content_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=1)
+    changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

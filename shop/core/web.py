@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, render_template, send_from_directory
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+)
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response as BaseResponse
 
+from shop.core.storage import (
+    MEDIA_MAX_AGE,
+    InvalidKey,
+    LocalStorage,
+    MissingMedia,
+    Storage,
+    StorageError,
+    media_storage,
+)
 from shop.extensions import db
 
 ERROR_TITLES = {
@@ -39,19 +57,60 @@ def render_error(code: int, message: str | None = None) -> tuple[str, int]:
     return page, code
 
 
-def media(filename: str) -> Response:
-    """Serve an uploaded or generated image from MEDIA_ROOT with a safe content type."""
+def media(filename: str) -> Response | BaseResponse:
+    """Serve an uploaded or generated image from the media storage with a safe content type.
+
+    Local files are sent from MEDIA_ROOT; a bucket's are redirected to MEDIA_URL when it is
+    set, and otherwise streamed from the bucket.
+    """
     suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     mimetype = MEDIA_TYPES.get(suffix)
     if mimetype is None:
         return Response("Not found", status=404)
-    response = send_from_directory(
-        current_app.config["MEDIA_ROOT"], filename, mimetype=mimetype, max_age=86400
-    )
+    storage = media_storage()
+    if isinstance(storage, LocalStorage):
+        response = send_from_directory(
+            storage.root, filename, mimetype=mimetype, max_age=MEDIA_MAX_AGE
+        )
+    else:
+        try:
+            public = storage.public_url(filename)
+        except InvalidKey:
+            return Response("Not found", status=404)
+        if public:
+            # Pages link here with url_for('media'); the files themselves live elsewhere.
+            moved = redirect(public, code=302)
+            moved.cache_control.public = True
+            moved.cache_control.max_age = MEDIA_MAX_AGE
+            return moved
+        response = _streamed(storage, filename, mimetype)
     # SVG can carry script; a sandboxing policy keeps it inert even when opened directly.
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     )
+    return response
+
+
+def _streamed(storage: Storage, key: str, mimetype: str) -> Response:
+    """The stored object as a response, its bytes passed on as they arrive."""
+    try:
+        found = storage.open(key)
+    except MissingMedia:
+        return Response("Not found", status=404)
+    except StorageError:
+        current_app.logger.exception("Media file %s not read from %s", key, storage)
+        return Response("The image store is not answering", status=503)
+    response = Response(found.chunks(), mimetype=mimetype, direct_passthrough=True)
+    response.call_on_close(found.close)
+    if found.size is not None:
+        response.content_length = found.size
+    if found.etag:
+        response.set_etag(found.etag)
+    if found.last_modified:
+        response.last_modified = found.last_modified
+    response.cache_control.public = True
+    response.cache_control.max_age = MEDIA_MAX_AGE
+    response.make_conditional(request)
     return response
 
 

@@ -17,8 +17,9 @@ from xml.sax.saxutils import escape
 
 import sqlalchemy as sa
 
-from shop.catalog.models import Product, SkinConcern
+from shop.catalog.models import Product, ProductStatus, SkinConcern, product_concerns
 from shop.core.models import utcnow
+from shop.demo.loader import DemoLoadError, write_svg
 from shop.editorial.models import (
     Answer,
     AnswerStatus,
@@ -72,9 +73,7 @@ def load_editorial(
     doctors: dict[str, Doctor] = {}
     for item in data["doctors"]:
         relative = f"doctors/{item['slug']}.svg"
-        target = media_root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(draw_avatar_svg(item["initials"], item["colour"]), encoding="utf-8")
+        write_svg(media_root, relative, draw_avatar_svg(item["initials"], item["colour"]))
         doctors[item["slug"]] = Doctor(
             slug=item["slug"],
             name=item["name"],
@@ -123,18 +122,19 @@ def load_editorial(
     products = {p.slug: p.id for p in db.session.scalars(sa.select(Product))}
     links = 0
     for item in data["answers"]:
-        for position, rec in enumerate(item.get("products", [])[:4]):
-            if rec["slug"] in products:
-                db.session.add(
-                    AnswerProductLink(
-                        answer_id=answers[item["slug"]].id,
-                        product_id=products[rec["slug"]],
-                        position=position,
-                        note=rec["note"].strip(),
-                        caution=(rec.get("caution") or "").strip(),
-                    )
+        # Positions count only the products that exist, so a small catalogue leaves no gaps.
+        present = [rec for rec in item.get("products", [])[:4] if rec["slug"] in products]
+        for position, rec in enumerate(present):
+            db.session.add(
+                AnswerProductLink(
+                    answer_id=answers[item["slug"]].id,
+                    product_id=products[rec["slug"]],
+                    position=position,
+                    note=rec["note"].strip(),
+                    caution=(rec.get("caution") or "").strip(),
                 )
-                links += 1
+            )
+            links += 1
 
     for item in data["questions"]:
         created = now - timedelta(days=item["days_ago"], hours=3)
@@ -196,7 +196,7 @@ def load_synthetic_answers(
     concern_rows = db.session.execute(sa.select(SkinConcern.id, SkinConcern.name)).all()
     topic_ids = list(db.session.scalars(sa.select(Topic.id)))
     if not doctor_ids or not concern_rows:
-        raise ValueError("Load the curated demo first.")
+        raise DemoLoadError("Load the curated demo first.")
     now = utcnow()
     made = 0
     while made < missing:
@@ -247,5 +247,168 @@ def load_synthetic_answers(
         made += size
         if progress is not None:
             progress(size)
+    db.session.flush()
+    return made
+
+
+# Generated recommendations: at most this many products per answer, with short notes.
+LINKS_PER_ANSWER = 6
+_NOTES = [
+    "My first pick for {concern}: {name} is gentle enough to use every day.",
+    "{name} is the step I would add first; it rarely stings skin dealing with {concern}.",
+    "For {concern}, {name} does the work without stripping the skin barrier.",
+    "A simple everyday choice: {name} is fragrance-free and layers well.",
+    "Give {name} six to eight weeks at night before you judge it on {concern}.",
+    "If the budget allows one product for {concern}, make it {name}.",
+    "{name} is what I suggest to patients who want one reliable step.",
+    "Use {name} in the morning, under sunscreen; it suits most skin types.",
+]
+_CAUTIONS = [
+    "Patch-test first if your skin is reactive.",
+    "Start every other night; more is not better.",
+    "Ask your doctor before using it in pregnancy.",
+    "Pair it with a daily broad-spectrum sunscreen.",
+    "Stop if it burns, not just tingles, and let your skin settle.",
+]
+
+
+def _spread(
+    pool: list[int], counts: dict[int, int], cap: int, wanted: int, rng: random.Random
+) -> int:
+    """Add `wanted` links one at a time to random answers of `pool` below `cap`; return the rest."""
+    room = [a for a in pool if counts[a] < cap]
+    while wanted and room:
+        i = rng.randrange(len(room))
+        counts[room[i]] += 1
+        wanted -= 1
+        if counts[room[i]] >= cap:
+            room[i] = room[-1]
+            room.pop()
+    return wanted
+
+
+def _pick_products(
+    k: int, sources: list[list[int]], taken: set[int], rng: random.Random
+) -> list[int]:
+    """Choose `k` products not in `taken`, from the first source that has them, then the next."""
+    chosen: list[int] = []
+    for source in sources:
+        need = k - len(chosen)
+        if not need:
+            break
+        # Sampling `need` more than are excluded always leaves `need` usable ones, if any.
+        excluded = len(taken) + len(chosen)
+        for product_id in rng.sample(source, min(len(source), need + excluded)):
+            if product_id not in taken and product_id not in chosen:
+                chosen.append(product_id)
+                if len(chosen) == k:
+                    break
+    return chosen
+
+
+def load_synthetic_links(
+    total: int, progress: Callable[[int], None] | None = None, seed: int = 13, batch: int = 500
+) -> int:
+    """Grow the answers' product recommendations to `total` links with generated ones.
+
+    Generated answers get 1 to 6 active products each, preferring products for the
+    answer's skin concern, at positions after any they have, with a generated note. The
+    curated answers keep the doctor's own picks unless the generated ones cannot hold
+    `total`. Returns how many links were made.
+    """
+    rng = random.Random(seed)
+    have = db.session.scalar(sa.select(sa.func.count()).select_from(AnswerProductLink)) or 0
+    missing = max(0, total - have)
+    if not missing:
+        return 0
+    # .all(): dict() would take a Result for a mapping (it has keys()).
+    names = dict(
+        db.session.execute(
+            sa.select(Product.id, Product.name)
+            .where(Product.status == ProductStatus.ACTIVE)
+            .order_by(Product.id)
+        ).all()
+    )
+    everything = list(names)
+    cap = min(LINKS_PER_ANSWER, len(everything))
+    answers = db.session.execute(sa.select(Answer.id, Answer.slug).order_by(Answer.id)).all()
+    taken: dict[int, set[int]] = {a.id: set() for a in answers}
+    next_position: dict[int, int] = dict.fromkeys(taken, 0)
+    for answer_id, product_id, position in db.session.execute(
+        sa.select(
+            AnswerProductLink.answer_id, AnswerProductLink.product_id, AnswerProductLink.position
+        )
+    ):
+        taken[answer_id].add(product_id)
+        next_position[answer_id] = max(next_position[answer_id], position + 1)
+    room = sum(max(0, cap - len(products)) for products in taken.values())
+    if missing > room:
+        raise DemoLoadError(
+            f"{total} links need more answers or products: {len(answers)} answers can hold "
+            f"{have + room} (at most {LINKS_PER_ANSWER} products each)."
+        )
+
+    # How many each answer gets: one for every generated answer, the rest spread at random.
+    generated = [a.id for a in answers if a.slug.startswith("generated-answer-")]
+    curated = [a.id for a in answers if not a.slug.startswith("generated-answer-")]
+    counts = {a: len(products) for a, products in taken.items()}
+    fresh = [a for a in generated if counts[a] == 0][:missing]
+    for a in fresh:
+        counts[a] = 1
+    wanted = _spread(generated, counts, cap, missing - len(fresh), rng)
+    _spread(curated, counts, cap, wanted, rng)
+
+    concern_names = dict(db.session.execute(sa.select(SkinConcern.id, SkinConcern.name)).all())
+    by_concern: dict[int, list[int]] = {}
+    for product_id, concern_id in db.session.execute(
+        sa.select(product_concerns.c.product_id, product_concerns.c.concern_id).order_by(
+            product_concerns.c.product_id, product_concerns.c.concern_id
+        )
+    ):
+        if product_id in names:
+            by_concern.setdefault(concern_id, []).append(product_id)
+    concern_of: dict[int, int] = {}
+    for answer_id, concern_id in db.session.execute(
+        sa.select(answer_concerns.c.answer_id, answer_concerns.c.concern_id).order_by(
+            answer_concerns.c.answer_id, answer_concerns.c.concern_id
+        )
+    ):
+        concern_of.setdefault(answer_id, concern_id)
+
+    rows: list[dict[str, Any]] = []
+    made = 0
+
+    def flush_rows() -> None:
+        nonlocal made
+        if rows:
+            db.session.execute(sa.insert(AnswerProductLink), rows)
+            made += len(rows)
+            if progress is not None:
+                progress(len(rows))
+            rows.clear()
+
+    for answer_id, _ in answers:
+        k = counts[answer_id] - len(taken[answer_id])
+        if k <= 0:
+            continue
+        concern_id = concern_of.get(answer_id)
+        concern = concern_names[concern_id].lower() if concern_id else "everyday skin"
+        sources = [by_concern.get(concern_id, []), everything] if concern_id else [everything]
+        for product_id in _pick_products(k, sources, taken[answer_id], rng):
+            caution = rng.choice(_CAUTIONS) if rng.random() < 0.2 else ""
+            rows.append(
+                {
+                    "answer_id": answer_id,
+                    "product_id": product_id,
+                    "position": next_position[answer_id],
+                    "note": rng.choice(_NOTES).format(name=names[product_id], concern=concern),
+                    "caution": caution,
+                }
+            )
+            taken[answer_id].add(product_id)
+            next_position[answer_id] += 1
+        if len(rows) >= batch:
+            flush_rows()
+    flush_rows()
     db.session.flush()
     return made

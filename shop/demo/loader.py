@@ -2,7 +2,7 @@
 
 The curated catalogue is what `make run` shows: fictional brands and products with copy
 written for this project and images drawn as SVG. `--products N` adds generated products
-until the shop holds N, for benchmarks.
+until the shop holds N, for benchmarks (past orders: `shop/demo/orders.py`).
 """
 
 from __future__ import annotations
@@ -29,12 +29,17 @@ from shop.catalog.models import (
 )
 from shop.core.models import utcnow
 from shop.core.slugs import slugify
+from shop.core.storage import storage_at
 from shop.demo.images import draw_product_svg
 from shop.extensions import db
 from shop.inventory.services import create_stock_records
 
 CATALOG_FILE = Path(__file__).with_name("catalog.toml")
 BATCH = 500
+
+
+class DemoLoadError(ValueError):
+    """The demo data asked for cannot be built on what the database holds."""
 
 
 @dataclass
@@ -58,10 +63,10 @@ def shop_is_empty() -> bool:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Product)) == 0
 
 
-def _write_image(media_root: Path, relative: str, svg: str) -> None:
-    target = media_root / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(svg, encoding="utf-8")
+def write_svg(media_root: Path, relative: str, svg: str) -> None:
+    """Store a drawn picture through the media storage: the app's bucket when one is
+    configured, else the folder `media_root`."""
+    storage_at(media_root).save(relative, svg.encode("utf-8"), "image/svg+xml")
 
 
 def _alt_text(name: str, brand: str, shape: str) -> str:
@@ -145,7 +150,7 @@ def load_curated(
         shape = item.get("shape", "bottle")
         relative = f"products/{product.slug}.svg"
         first_size = item["variants"][0]["size"] if item["variants"] else None
-        _write_image(
+        write_svg(
             media_root,
             relative,
             draw_product_svg(product.name, brand.name, colours[brand.slug], shape, first_size),
@@ -257,7 +262,7 @@ def load_synthetic(
     }
     concern_ids = list(db.session.scalars(sa.select(SkinConcern.id)))
     if not brands or not category_slugs:
-        raise ValueError("Load the curated taxonomy first.")
+        raise DemoLoadError("Load the curated taxonomy first.")
     colours = {b["slug"]: b["colour"] for b in read_catalog()["brands"]}
     # A handful of shared pictures (one per brand and shape) keeps 10,000 products light on disk.
     shared: dict[tuple[int, str], str] = {}
@@ -265,9 +270,7 @@ def load_synthetic(
         for shape in _SHAPES:
             relative = f"synthetic/{brand_slug}-{shape}.svg"
             colour = colours.get(brand_slug, "#2f6f6a")
-            _write_image(
-                media_root, relative, draw_product_svg(brand_name, brand_name, colour, shape)
-            )
+            write_svg(media_root, relative, draw_product_svg(brand_name, brand_name, colour, shape))
             shared[(brand_id, shape)] = relative
     brand_names = {b[0]: b[1] for b in brands}
     done = 0

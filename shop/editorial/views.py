@@ -7,7 +7,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    make_response,
     redirect,
     render_template,
     request,
@@ -15,7 +14,9 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
+from shop.core import pagecache
 from shop.core.errors import DomainError
+from shop.core.pagecache import Rendered, cached
 from shop.editorial import queries
 from shop.editorial.forms import AnswerIndexForm, AskForm
 from shop.editorial.services import submit_question
@@ -38,8 +39,12 @@ def _page_number() -> int:
 
 
 @bp.get("/answers/")
-def answers() -> str:
+def answers() -> Response:
     """List published answers, newest first, optionally for one topic (?topic=slug)."""
+    return cached(_answers_page)
+
+
+def _answers_page() -> str:
     topic = None
     topic_slug = request.args.get("topic", "", type=str)
     if topic_slug:
@@ -50,8 +55,12 @@ def answers() -> str:
 
 
 @bp.get("/answers/topics/<slug>")
-def topic(slug: str) -> str:
+def topic(slug: str) -> Response:
     """List the answers about one skin concern or editorial topic."""
+    return cached(lambda: _topic_page(slug))
+
+
+def _topic_page(slug: str) -> str:
     found = queries.topic_by_slug(slug)
     if found is None:
         abort(404, description="We could not find that topic.")
@@ -75,6 +84,16 @@ def _answer_list(topic: queries.TopicRef | None) -> str:
 def answer(slug: str) -> BaseResponse:
     """Show one answer: the letter, the doctor's answer, the bottom line, who wrote it, and
     the products it recommends."""
+    response, meta = pagecache.serve(lambda: _answer_page(slug))
+    answer_id = meta["answer_id"]
+    note_answer_seen(answer_id)
+    if count(answer_id, "views"):
+        # Written after the page has gone out, so counting never slows the reader down.
+        response.call_on_close(stats_buffer().flush)
+    return response
+
+
+def _answer_page(slug: str) -> Rendered:
     found = queries.public_answer(slug)
     if found is None:
         abort(404, description="We could not find that answer. It may not be published yet.")
@@ -84,17 +103,16 @@ def answer(slug: str) -> BaseResponse:
         related=queries.related_answers(found),
         products=answer_products(found.id),
     )
-    response = make_response(page)
-    note_answer_seen(found.id)
-    if count(found.id, "views"):
-        # Written after the page has gone out, so counting never slows the reader down.
-        response.call_on_close(stats_buffer().flush)
-    return response
+    return Rendered(page, meta={"answer_id": found.id})
 
 
 @bp.get("/doctors/<slug>")
-def doctor(slug: str) -> str:
+def doctor(slug: str) -> Response:
     """Show a doctor's profile and their answers."""
+    return cached(lambda: _doctor_page(slug))
+
+
+def _doctor_page(slug: str) -> str:
     found = queries.doctor_by_slug(slug)
     if found is None:
         abort(404, description="We could not find that doctor.")

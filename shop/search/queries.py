@@ -227,7 +227,9 @@ def _count(kind: str, fts: _Fts, now: datetime) -> int:
 
 
 def _product_hits(fts: _Fts, now: datetime, limit: int, offset: int) -> list[ProductHit]:
-    summary = variant_summary()
+    summary = variant_summary(
+        within=sa.select(SearchDocument.product_id).where(fts.matching_documents)
+    )
     stmt = _visible(
         sa.select(
             Product,

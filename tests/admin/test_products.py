@@ -20,6 +20,7 @@ from werkzeug.test import TestResponse, encode_multipart
 from shop.accounts.models import StaffRole, StaffUser
 from shop.admin.models import AuditEntry
 from shop.catalog.models import Product, ProductImage, ProductStatus, Variant
+from shop.core.storage import init_storage
 from shop.inventory.models import StockRecord
 from tests.catalog.test_images import bomb_png
 from tests.factories import make_brand, make_category, make_concern, make_product
@@ -622,6 +623,7 @@ def test_an_unwritable_media_folder_is_a_clear_error(
     blocker = tmp_path / "regular-file"
     blocker.write_text("MEDIA_ROOT points beneath this file, so every write fails")
     app.config["MEDIA_ROOT"] = str(blocker / "media")
+    init_storage(app)  # the storage is built from the config once per app
     response = _upload(editor, product, _picture(), "photo.png")
     assert response.status_code == 500
     assert "The image could not be saved (the disk is full or not writable)" in visible_text(

@@ -9,7 +9,6 @@ version, so a second editor never overwrites the first one's work.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -46,6 +45,7 @@ from shop.catalog.services import FieldError, ProductFields, RecordChanged, Vari
 from shop.core.errors import DomainError, NotFound
 from shop.core.markdown import render_markdown
 from shop.core.money import format_major
+from shop.core.storage import StorageError, media_storage, media_url
 from shop.extensions import db
 
 bp = Blueprint("admin_products", __name__, url_prefix="/admin/products")
@@ -57,10 +57,6 @@ Page = tuple[str, int]
 
 def _actor() -> tuple[int, str]:
     return int(current_user.id), str(current_user.email)
-
-
-def _media_root() -> Path:
-    return Path(current_app.config["MEDIA_ROOT"])
 
 
 def _currency() -> str:
@@ -228,15 +224,18 @@ def _render_edit(
 
 
 def _srcset(image: ProductImage) -> str:
-    """`srcset` of an uploaded image's copies (empty for a single file)."""
-    files = images.copies_of(_media_root(), image.path)
+    """`srcset` of an uploaded image's copies (empty for a single file or unreachable storage)."""
+    try:
+        files = images.copies_of(media_storage(), image.path)
+    except (StorageError, ValueError):
+        current_app.logger.warning("Copies of %s not listed", image.path, exc_info=True)
+        return ""
     if len(files) < 2:
         return ""
-    folder = Path(image.path).parent
     parts = []
-    for path in files:
-        width = path.stem.rpartition("-")[2]
-        parts.append(f"{url_for('media', filename=(folder / path.name).as_posix())} {width}w")
+    for file in files:
+        width = file.key.rpartition("-")[2].partition(".")[0]
+        parts.append(f"{media_url(file.key)} {width}w")
     return ", ".join(parts)
 
 
@@ -478,11 +477,15 @@ def upload_image(product_id: int) -> Page | BaseResponse:
     form = ImageUploadForm(prefix="upload")
     if not form.validate_on_submit():
         return _render_edit(product_id, upload=form, status=400)
-    media_root = _media_root()
+    storage = media_storage()
     try:
         data = images.read_upload(form.image.data.stream)
         image = services.add_image(
-            product_id, int(form.version.data), data, str(form.alt_text.data), media_root
+            product_id,
+            int(form.version.data),
+            data,
+            str(form.alt_text.data),
+            storage,
         )
     except RecordChanged:
         return _conflict(product_id)
@@ -492,7 +495,7 @@ def upload_image(product_id: int) -> Page | BaseResponse:
         return _render_edit(product_id, upload=form, status=400)
     except images.ImageNotSaved as exc:
         db.session.rollback()
-        current_app.logger.exception("Product image not written under %s", media_root)
+        current_app.logger.exception("Product image not written to %s", storage)
         form.image.errors = [*form.image.errors, exc.message]
         return _render_edit(product_id, upload=form, status=500)
     except DomainError as exc:
@@ -511,7 +514,7 @@ def upload_image(product_id: int) -> Page | BaseResponse:
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        images.remove_files(images.copies_of(media_root, image.path))
+        images.remove_copies(storage, image.path)
         raise
     return _saved(product_id, "The image was added.")
 
@@ -545,7 +548,7 @@ def edit_image(product_id: int, image_id: int) -> Page | BaseResponse:
 @bp.post("/<int:product_id>/images/<int:image_id>/delete")
 @role_required(StaffRole.EDITOR)
 def delete_image(product_id: int, image_id: int) -> Page | BaseResponse:
-    """Remove an image from the product and its files from the disk."""
+    """Remove an image from the product and its files from the media storage."""
     _product_or_404(product_id)
     form = VersionForm(prefix=f"delete{image_id}")
     if not form.validate_on_submit():
@@ -568,5 +571,5 @@ def delete_image(product_id: int, image_id: int) -> Page | BaseResponse:
     except RecordChanged:
         return _conflict(product_id)
     # Files go only once the row is gone for good; a failed commit keeps both.
-    images.remove_files(images.copies_of(_media_root(), path))
+    images.remove_copies(media_storage(), path)
     return _saved(product_id, "The image was removed.")
