@@ -166,8 +166,13 @@ def handle_event(event: dict[str, Any]) -> str:
         object_id=obj.get("id") if isinstance(obj, dict) else None,
         created=event.get("created"),
     )
-    db.session.add(record)
-    db.session.flush()
+    try:
+        # In a savepoint: when another process records the same delivery at the same moment,
+        # this insert waits for its commit and then fails; that is a duplicate, not an error.
+        with db.session.begin_nested():
+            db.session.add(record)
+    except sa.exc.IntegrityError:
+        return "duplicate: already handled"
     handler = HANDLERS.get(event["type"])
     if handler is None:
         record.outcome = "ignored: not a type the shop handles"
