@@ -6,7 +6,16 @@ FLASK := $(VENV)/bin/flask --app shop
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-dev browser node-tools lint typecheck pytest lock clean audit
+# $(call apt_install,COMMAND,PACKAGE,WHY): install a Debian package with apt when COMMAND is missing
+define apt_install
+	@command -v $(1) >/dev/null 2>&1 || { \
+	  echo "Installing Debian's $(2) $(3)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $(2) \
+	  || { $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $(2); }; }
+endef
+
+.PHONY: run test install install-dev browser node-tools lint typecheck security pytest lock clean audit bench
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -29,8 +38,8 @@ run: install
 	$(FLASK) demo load
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m shop.devserver
 
-## test: ruff (lint and format), mypy, then pytest on SQLite and PostgreSQL
-test: install-dev lint typecheck pytest
+## test: ruff (lint and format), mypy, bandit, then pytest on SQLite and PostgreSQL
+test: install-dev lint typecheck security pytest
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
@@ -39,16 +48,16 @@ lint: install-dev
 typecheck: install-dev
 	$(VENV)/bin/mypy
 
+## security: bandit on the package, failing on any medium or high finding (see [tool.bandit])
+security: install-dev
+	$(VENV)/bin/bandit -q -c pyproject.toml -r shop -ll
+
 pytest: install-dev browser node-tools
 	$(VENV)/bin/pytest -n auto
 
 ## browser: Debian's Chromium for the browser tests (installed with apt when it is missing)
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium \
-	  || { $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }; }
+	$(call apt_install,chromium,chromium,for the browser tests)
 
 ## node-tools: axe-core and the Nu HTML Checker (npm), for the accessibility and HTML tests
 node-tools: node_modules/.installed
@@ -61,6 +70,13 @@ node_modules/.installed: package.json package-lock.json
 ## fails when any score is below 95. Reports go to test-artifacts/lighthouse/
 audit: install browser node-tools
 	$(PY) scripts/audit.py
+
+## bench: req/s and latency of the demo at scale (10,000 products) on SQLite and PostgreSQL
+## under gunicorn, measured with wrk beside a Flask hello world; writes the table into README.md
+## (installs Debian's wrk with apt when it is missing; BENCH_ARGS=--quick for a short try)
+bench: install
+	$(call apt_install,wrk,wrk,for the benchmark)
+	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 ## lock: re-resolve the pinned dependency files from pyproject.toml
 lock:

@@ -30,6 +30,8 @@ product_concerns = sa.Table(
     sa.Column(
         "concern_id", sa.ForeignKey("skin_concerns.id", ondelete="CASCADE"), primary_key=True
     ),
+    # The primary key leads with the product; this one finds a concern's products.
+    sa.Index("ix_product_concerns_concern", "concern_id", "product_id"),
 )
 
 

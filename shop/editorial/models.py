@@ -33,6 +33,8 @@ answer_concerns = sa.Table(
     sa.Column(
         "concern_id", sa.ForeignKey("skin_concerns.id", ondelete="CASCADE"), primary_key=True
     ),
+    # The primary key leads with the answer; this one finds a concern's answers.
+    sa.Index("ix_answer_concerns_concern", "concern_id", "answer_id"),
 )
 
 answer_topics = sa.Table(
@@ -40,6 +42,7 @@ answer_topics = sa.Table(
     db.metadata,
     sa.Column("answer_id", sa.ForeignKey("answers.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("topic_id", sa.ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
+    sa.Index("ix_answer_topics_topic", "topic_id", "answer_id"),
 )
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from shop.catalog.models import Product, ProductStatus, Variant, product_concerns
 from shop.editorial.models import Answer, answer_concerns
@@ -41,12 +41,21 @@ def _default_variant(product: Product) -> Variant | None:
 
 
 def _product_options() -> list[Any]:
-    """Everything a product card needs, loaded in batches."""
-    return [
-        selectinload(Product.variants),
-        selectinload(Product.images),
-        selectinload(Product.concerns),
-    ]
+    """Everything a product card needs (its sizes and pictures), loaded in batches."""
+    return [selectinload(Product.variants), selectinload(Product.images)]
+
+
+def _concerns_of(product_ids: Sequence[int]) -> dict[int, set[int]]:
+    """The concern ids of each product, in one query (the cards do not show them)."""
+    found: dict[int, set[int]] = {pid: set() for pid in product_ids}
+    rows = db.session.execute(
+        sa.select(product_concerns.c.product_id, product_concerns.c.concern_id).where(
+            product_concerns.c.product_id.in_(product_ids)
+        )
+    )
+    for product_id, concern_id in rows:
+        found[product_id].add(concern_id)
+    return found
 
 
 def answer_products(answer_id: int) -> list[LinkedProduct]:
@@ -60,9 +69,7 @@ def answer_products(answer_id: int) -> list[LinkedProduct]:
             Product.status.in_([ProductStatus.ACTIVE, ProductStatus.ARCHIVED]),
         )
         .order_by(AnswerProductLink.position, AnswerProductLink.id)
-        .options(
-            selectinload(AnswerProductLink.product).options(*_product_options()),
-        )
+        .options(joinedload(AnswerProductLink.product).options(*_product_options()))
     ).all()
     shown: list[LinkedProduct] = []
     for link in links:
@@ -76,37 +83,48 @@ def answer_products(answer_id: int) -> list[LinkedProduct]:
 
 
 def _with_alternatives(shown: list[LinkedProduct]) -> list[LinkedProduct]:
-    """Offer, for each unavailable product, an in-stock product for one of its concerns."""
+    """Offer, for each unavailable product, an in-stock product for one of its concerns.
+
+    Two more queries, whatever the number of products: the candidates (with their sizes and
+    pictures joined in) and the concerns of the candidates and the unavailable products."""
     linked_ids = [item.product.id for item in shown]
-    concern_ids = {c.id for item in shown if item.unavailable for c in item.product.concerns}
-    if not concern_ids:
-        return shown
+    unavailable_ids = [item.product.id for item in shown if item.unavailable]
     in_stock = (
         sa.select(Variant.product_id)
         .join(StockRecord, StockRecord.variant_id == Variant.id)
         .where(StockRecord.on_hand - StockRecord.allocated > 0)
     )
-    candidates = db.session.scalars(
-        sa.select(Product)
-        .where(
-            Product.status == ProductStatus.ACTIVE,
-            Product.id.not_in(linked_ids),
-            Product.id.in_(in_stock),
-            Product.id.in_(
-                sa.select(product_concerns.c.product_id).where(
-                    product_concerns.c.concern_id.in_(concern_ids)
-                )
-            ),
+    their_concerns = sa.select(product_concerns.c.concern_id).where(
+        product_concerns.c.product_id.in_(unavailable_ids)
+    )
+    candidates = (
+        db.session.scalars(
+            sa.select(Product)
+            .where(
+                Product.status == ProductStatus.ACTIVE,
+                Product.id.not_in(linked_ids),
+                Product.id.in_(in_stock),
+                Product.id.in_(
+                    sa.select(product_concerns.c.product_id).where(
+                        product_concerns.c.concern_id.in_(their_concerns)
+                    )
+                ),
+            )
+            .order_by(Product.featured_rank.is_(None), Product.featured_rank, Product.name)
+            .limit(24)
+            .options(joinedload(Product.variants), joinedload(Product.images))
         )
-        .order_by(Product.featured_rank.is_(None), Product.featured_rank, Product.name)
-        .limit(24)
-        .options(*_product_options())
-    ).all()
+        .unique()
+        .all()
+    )
+    if not candidates:
+        return shown
+    concerns = _concerns_of([*unavailable_ids, *(p.id for p in candidates)])
     result = []
     for item in shown:
         if item.unavailable:
-            wanted = {c.id for c in item.product.concerns}
-            alternative = next((p for p in candidates if wanted & {c.id for c in p.concerns}), None)
+            wanted = concerns[item.product.id]
+            alternative = next((p for p in candidates if wanted & concerns[p.id]), None)
             item = LinkedProduct(item.link, item.product, None, item.unavailable, alternative)
         result.append(item)
     return result
@@ -132,8 +150,27 @@ def product_answers(
     text = sa.func.lower(Answer.question + " " + Answer.body)
     mentions = sa.or_(*(text.contains(name.lower()) for name in names if len(name) > 3))
     score = sa.func.count(answer_concerns.c.concern_id) + sa.case((mentions, 2), else_=0)
-    rows = db.session.execute(
-        sa.select(Answer, link.note, link.id)
+    # Start from the few answers linked to it or sharing a concern (both indexed), not from
+    # every public answer.
+    candidates = sa.union(
+        sa.select(AnswerProductLink.answer_id.label("id")).where(
+            AnswerProductLink.product_id == product.id
+        ),
+        sa.select(answer_concerns.c.answer_id).where(answer_concerns.c.concern_id.in_(concern_ids)),
+    ).subquery()
+    unlinked = link.id.is_(None)
+    rank = sa.case((unlinked, score), else_=0)
+    # Rank narrow rows (ids and sort keys), then load the few answers that made it.
+    top = (
+        sa.select(
+            Answer.id.label("answer_id"),
+            link.id.label("link_id"),
+            link.note.label("note"),
+            unlinked.label("unlinked"),
+            rank.label("rank"),
+            Answer.published_at.label("published_at"),
+        )
+        .join(candidates, candidates.c.id == Answer.id)
         .outerjoin(link, sa.and_(link.answer_id == Answer.id, link.product_id == product.id))
         .outerjoin(
             answer_concerns,
@@ -143,17 +180,17 @@ def product_answers(
             ),
         )
         .where(
-            is_public(now),
-            sa.or_(link.id.is_not(None), answer_concerns.c.concern_id.is_not(None)),
+            is_public(now), sa.or_(link.id.is_not(None), answer_concerns.c.concern_id.is_not(None))
         )
         .group_by(Answer.id, link.note, link.id)
-        .order_by(
-            link.id.is_(None),
-            sa.case((link.id.is_(None), score), else_=0).desc(),
-            Answer.published_at.desc(),
-            Answer.id.desc(),
-        )
+        .order_by(unlinked, rank.desc(), Answer.published_at.desc(), Answer.id.desc())
         .limit(limit)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Answer, top.c.note, top.c.link_id)
+        .join(top, top.c.answer_id == Answer.id)
+        .order_by(top.c.unlinked, top.c.rank.desc(), top.c.published_at.desc(), Answer.id.desc())
         .options(selectinload(Answer.concerns), selectinload(Answer.topics))
     ).all()
     curated = [(answer, note or "") for answer, note, link_id in rows if link_id is not None]
