@@ -36,6 +36,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from shop.core.assets import init_assets
 
     init_assets(app)  # first: its after_request hook (compression) must run last
+    from shop.core.security import init_security
+
+    init_security(app)
     from shop.core.storage import init_storage
 
     init_storage(app)
@@ -63,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from shop.catalog.views import bp as catalog_bp
     from shop.checkout.views import bp as checkout_bp
     from shop.cli import register_cli
+    from shop.core.health import register_health
     from shop.core.templating import register_templating
     from shop.core.web import register_web
     from shop.editorial.views import bp as editorial_bp
@@ -76,6 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_templating(app)
     register_web(app)
+    register_health(app)
     init_accounts(app)
     app.register_blueprint(accounts_bp)
     init_stock_admin(app)

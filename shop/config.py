@@ -193,4 +193,26 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
     if "DATABASE_URL" in overrides:
         overrides = {k: v for k, v in overrides.items() if k != "DATABASE_URL"}
     config.update(overrides)
+    if env == "production":
+        _refuse_unsafe_production(config)
     return config
+
+
+STRIPE_KEY_PREFIXES = ("sk_live_", "sk_test_", "rk_live_", "rk_test_")
+
+
+def _refuse_unsafe_production(config: dict[str, Any]) -> None:
+    """Stop production from starting with settings that would fail quietly later."""
+    key = str(config.get("STRIPE_SECRET_KEY") or "")
+    if key and not key.startswith(STRIPE_KEY_PREFIXES):
+        raise ConfigError(
+            "STRIPE_SECRET_KEY does not look like a Stripe secret key (sk_live_..., sk_test_... "
+            "or a restricted rk_...): copy it from the Stripe dashboard, Developers > API keys."
+        )
+    if key and not config.get("STRIPE_WEBHOOK_SECRET"):
+        # Without it every webhook is refused: customers pay and their orders never get paid.
+        raise ConfigError(
+            "STRIPE_WEBHOOK_SECRET is not set, but STRIPE_SECRET_KEY is: without it every "
+            "Stripe webhook is refused and paid orders are never marked paid. Set it to the "
+            "endpoint's signing secret (whsec_..., Stripe dashboard > Developers > Webhooks)."
+        )

@@ -76,3 +76,53 @@ def test_bad_settings_are_named(
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=message):
         load_config(str(tmp_path))
+
+
+@pytest.mark.parametrize("key", ["sk_live_51abc", "sk_test_51abc", "rk_live_51abc"])
+def test_production_refuses_stripe_keys_without_a_webhook_secret(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, key: str
+) -> None:
+    monkeypatch.setenv("SHOP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("STRIPE_SECRET_KEY", key)
+    monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
+    with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET is not set"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_abc")
+    assert load_config(str(tmp_path))["STRIPE_WEBHOOK_SECRET"] == "whsec_abc"
+
+
+def test_production_refuses_something_that_is_not_a_stripe_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SHOP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "pk_live_51abc")  # the publishable key, by mistake
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_abc")
+    with pytest.raises(ConfigError, match="does not look like a Stripe secret key"):
+        load_config(str(tmp_path))
+
+
+def test_the_shop_command_says_what_is_missing_and_fails(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """What an operator sees when starting it: the setting named, and no shop running."""
+    import subprocess
+    import sys
+
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SHOP_ENV": "production",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        "STRIPE_SECRET_KEY": "sk_live_51abc",
+        "SECRET_KEY": "k" * 40,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "shop", "routes"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "STRIPE_WEBHOOK_SECRET is not set" in done.stderr

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote, urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
@@ -12,6 +10,7 @@ from shop.accounts.decorators import role_required
 from shop.accounts.forms import LoginForm, PasswordChangeForm
 from shop.accounts.services import AuthError, authenticate, change_password
 from shop.core.errors import DomainError
+from shop.core.security import safe_next
 from shop.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__, url_prefix="/admin")
@@ -19,17 +18,7 @@ bp = Blueprint("accounts", __name__, url_prefix="/admin")
 
 def _safe_next(target: str | None) -> str:
     """Return `target` if it is a path inside /admin/, else the staff home page."""
-    home = url_for("accounts.home")
-    if not target or "\\" in target or any(ord(c) < 32 for c in target):
-        return home
-    parts = urlsplit(target)
-    # Browsers read "%2e%2e" as "..": judge the path as they will.
-    path = unquote(parts.path)
-    if parts.scheme or parts.netloc or not path.startswith("/admin/"):
-        return home
-    if path.startswith("//") or ".." in path.split("/"):
-        return home
-    return target
+    return safe_next(target, inside="/admin/") or url_for("accounts.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     abort,
@@ -29,6 +27,7 @@ from shop.cart.services import (
     remove_line,
     set_quantity,
 )
+from shop.core.security import safe_next
 from shop.extensions import db
 from shop.links.services import answer_linking, count, stats_buffer
 from shop.links.visit import answers_seen
@@ -50,19 +49,6 @@ def cart_count() -> int:
         return 0
     token = _token()
     return cart_item_count(token) if token else 0
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Accept only a path inside the shop ("/products/x"), never another site."""
-    if not target or len(target) > 2000 or not target.startswith("/"):
-        return None
-    # "//host" and "/\host" are other sites to a browser, which also drops tabs and newlines.
-    if target.startswith("//") or "\\" in target:
-        return None
-    if any(ord(c) < 32 or ord(c) == 127 for c in target):
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
 
 
 def _product_page(sku: str | None) -> str:
@@ -124,7 +110,7 @@ def add() -> Response:
     session[SESSION_KEY] = token
     session.permanent = True
     flash(message)
-    response = redirect(_safe_next(form.next.data) or url_for("cart.view"), code=303)
+    response = redirect(safe_next(form.next.data) or url_for("cart.view"), code=303)
     if credited is not None and count(credited, "add_to_carts"):
         response.call_on_close(stats_buffer().flush)
     return response

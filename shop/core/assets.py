@@ -194,11 +194,13 @@ def compress_response(response: Response) -> Response:
         body = cache.get(key) if key else None
         if body is None:
             response.direct_passthrough = False
-            body = gzip.compress(response.get_data(), compresslevel=9, mtime=0)
+            data = response.get_data()
+            body = gzip.compress(data, compresslevel=9, mtime=0)
             if key:
                 cache.put(key, body)
-        else:
-            response.close()
+        # The file is read (or not needed): close it now rather than when the server closes
+        # the response, which a client that goes away mid-answer may never let happen.
+        response.close()
     elif response.is_streamed:
         return response
     else:

@@ -1,4 +1,4 @@
-"""Shop-wide request handling: error pages, uploaded media, basic security headers."""
+"""Shop-wide request handling: error pages and uploaded media."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def _streamed(storage: Storage, key: str, mimetype: str) -> Response:
 
 
 def register_web(app: Flask) -> None:
-    """Install error handlers, the media route and default response headers."""
+    """Install error handlers and the media route."""
     app.add_url_rule("/media/<path:filename>", endpoint="media", view_func=media)
 
     @app.errorhandler(HTTPException)
@@ -144,10 +144,3 @@ def register_web(app: Flask) -> None:
         # Flask has already logged the traceback to stderr; the visitor sees none of it.
         db.session.rollback()
         return render_error(500)
-
-    @app.after_request
-    def default_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response

@@ -28,6 +28,9 @@ def webhook() -> tuple[Response, int]:
     try:
         outcome = handle_event(event)
         db.session.commit()
+    except WebhookRejected as exc:
+        db.session.rollback()
+        return jsonify(error=exc.message), 400
     except Exception:
         # The whole unit (the event record included) is undone; Stripe retries later.
         db.session.rollback()

@@ -67,9 +67,22 @@ def verify_event(payload: bytes, signature: str | None) -> dict[str, Any]:
     except ValueError as exc:
         raise WebhookRejected("The body is not a Stripe event.") from exc
     data: dict[str, Any] = event.to_dict()
-    if not isinstance(data.get("id"), str) or not isinstance(data.get("type"), str):
+    if not (_identifier(data.get("id")) and _identifier(data.get("type"), limit=100)):
         raise WebhookRejected("The body is not a Stripe event.")
+    obj = (data.get("data") or {}).get("object") if isinstance(data.get("data"), dict) else None
+    if not isinstance(obj, dict) or not (obj.get("id") is None or _identifier(obj.get("id"))):
+        raise WebhookRejected(f"A {data['type']} event without the object it is about.")
+    if data["type"] in HANDLERS and obj.get("id") is None:
+        raise WebhookRejected(f"A {data['type']} event without the object it is about.")
+    created = data.get("created")
+    if created is not None and not (isinstance(created, int) and 0 <= created < 2**53):
+        raise WebhookRejected("The event's creation time is not a Unix time.")
     return data
+
+
+def _identifier(value: object, limit: int = 255) -> bool:
+    """An id or type as Stripe writes them: short printable text (evt_..., cs_...)."""
+    return isinstance(value, str) and 0 < len(value) <= limit and value.isprintable()
 
 
 def _session_order(obj: dict[str, Any]) -> tuple[Order | None, CheckoutSession]:
@@ -178,6 +191,12 @@ def handle_event(event: dict[str, Any]) -> str:
         record.outcome = "ignored: not a type the shop handles"
         logger.info("stripe event %s of type %s ignored", event["id"], event["type"])
         return record.outcome
-    record.outcome = handler(obj)[:300]
+    try:
+        record.outcome = handler(obj)[:300]
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        # Signed, so from Stripe, yet not shaped as its API documents: refuse it whole (the
+        # caller rolls back) and say so loudly; Stripe retries any answer that is not 2xx.
+        logger.exception("stripe event %s (%s) is malformed", event["id"], event["type"])
+        raise WebhookRejected(f"The {event['type']} event is malformed: {exc!r}"[:300]) from exc
     logger.info("stripe event %s (%s): %s", event["id"], event["type"], record.outcome)
     return record.outcome

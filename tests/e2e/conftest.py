@@ -7,7 +7,8 @@ server, and Debian's Chromium driven by Playwright.
 - `browser`: one headless Chromium per test session (`/usr/bin/chromium`, no network beyond
   loopback); missing Chromium skips, or fails in CI.
 - `page`: a fresh browser context (its own cookies) per test, desktop-sized; `phone_page`
-  is 375x812 with touch. Both fail the test on any JavaScript error in the page.
+  is 375x812 with touch. Both fail the test on any JavaScript error in the page and on
+  anything the Content-Security-Policy blocked.
 - `shots`: saves named screenshots to `test-artifacts/e2e/<test>/` (CI keeps the folder).
 """
 
@@ -98,15 +99,24 @@ def browser() -> Iterator[Any]:
 
 
 def context_page(browser: Any, **options: Any) -> Iterator[Any]:
-    """A page in a fresh browser context (one person's cookies); fails on page errors."""
+    """A page in a fresh browser context (one person's cookies); fails on page errors and on
+    anything the Content-Security-Policy blocked (a script, style or image the page needed)."""
     context = browser.new_context(**options)
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors: list[str] = []
+    blocked: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def console(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            blocked.append(f"{page.url}: {message.text}")
+
+    page.on("console", console)
     yield page
     context.close()
     assert not errors, f"JavaScript errors in the page: {errors}"
+    assert not blocked, "The Content-Security-Policy blocked:\n" + "\n".join(blocked)
 
 
 @pytest.fixture
