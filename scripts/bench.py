@@ -502,6 +502,7 @@ class Stack:
     webhook_secret: str
     master: subprocess.Popen[bytes]
     cache_honoured: bool
+    log: Path  # gunicorn's output, shown when pages fail
 
 
 @dataclass
@@ -710,7 +711,15 @@ def start_stack(
     # The page cache marks its pages with Last-Modified; with NullCache they carry none.
     with urllib.request.urlopen(base + "/", timeout=30) as r:  # noqa: S310 - our own server
         cached = r.headers.get("Last-Modified") is not None
-    return Stack(base, port, sandbox_url, secret, master, cached != cache_off), settings
+    return Stack(base, port, sandbox_url, secret, master, cached != cache_off, log), settings
+
+
+def _failed(label: str, failures: Sequence[str], stack: Stack) -> str:
+    """What to say when pages failed while warming: a few of them and the server's log."""
+    return (
+        f"{label}: {len(failures)} failed, e.g. {failures[:3]}\n"
+        f"the end of {stack.log.name}:\n{_tail(stack.log)}"
+    )
 
 
 @dataclass
@@ -952,7 +961,7 @@ def measure(
             print(f"  {rows[key].label}: {len(urls)} URLs", flush=True)
             failures = warm(stack.port, urls, 1 if key == "search" else 6, conns)
             if failures:
-                raise BenchError(f"{rows[key].label}: {len(failures)} failed, e.g. {failures[:3]}")
+                raise BenchError(_failed(rows[key].label, failures, stack))
             file = engine.workdir / f"{key}.tsv"
             write_requests(file, [_request_line("GET", u, PAGE_HEADERS) for u in urls])
             run_wrk(procs, stack.base, file, warmup, conns)  # the same load, not counted
@@ -1018,7 +1027,7 @@ def measure(
             print(f"  {row.label}: {len(urls)} URLs", flush=True)
             failures = warm(stack.port, urls[:50], 1, conns)
             if failures:
-                raise BenchError(f"{row.label}: {len(failures)} failed, e.g. {failures[:3]}")
+                raise BenchError(_failed(row.label, failures, stack))
             file = engine.workdir / f"{key}-off.tsv"
             write_requests(file, [_request_line("GET", u, PAGE_HEADERS) for u in urls])
             run_wrk(procs, stack.base, file, warmup, conns)

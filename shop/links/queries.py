@@ -69,7 +69,7 @@ def answer_products(answer_id: int) -> list[LinkedProduct]:
             Product.status.in_([ProductStatus.ACTIVE, ProductStatus.ARCHIVED]),
         )
         .order_by(AnswerProductLink.position, AnswerProductLink.id)
-        .options(joinedload(AnswerProductLink.product).options(*_product_options()))
+        .options(selectinload(AnswerProductLink.product).options(*_product_options()))
     ).all()
     shown: list[LinkedProduct] = []
     for link in links:
