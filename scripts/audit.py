@@ -17,14 +17,14 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from serving import ServerDidNotStart, free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -34,12 +34,6 @@ CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usag
 OUT_DIR = ROOT / "test-artifacts" / "lighthouse"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 FORM_FACTORS = ("mobile", "desktop")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _shop_env(workdir: Path, base_url: str) -> dict[str, str]:
@@ -62,19 +56,6 @@ def _flask(env: dict[str, str], *args: str) -> None:
     subprocess.run(  # noqa: S603 - fixed arguments
         [str(VENV_BIN / "flask"), "--app", "shop", *args], env=env, cwd=ROOT, check=True
     )
-
-
-def _wait_until_up(url: str, server: subprocess.Popen[bytes], seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited with status {server.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own local server
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"the shop did not answer on {url} within {seconds:.0f}s")
 
 
 def _pages(base_url: str) -> dict[str, str]:
@@ -134,7 +115,7 @@ def main() -> int:
 
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="shop-audit-"))
-    port = options.port or _free_port()
+    port = options.port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = _shop_env(workdir, base_url)
     server = None
@@ -153,7 +134,10 @@ def main() -> int:
             env=env,
             cwd=ROOT,
         )
-        _wait_until_up(base_url + "/", server)
+        try:
+            wait_until_up(base_url + "/", server, 120)
+        except ServerDidNotStart as exc:
+            raise SystemExit(str(exc)) from None
         pages = _pages(base_url)
         rows: list[tuple[str, str, dict[str, int]]] = []
         problems: list[str] = []

@@ -36,7 +36,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,6 +51,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from serving import ServerDidNotStart, free_port, tail, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
@@ -145,34 +146,6 @@ class Processes:
         """Stop every process still running, newest first."""
         for proc in reversed(list(self._running)):
             self.stop(proc)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise BenchError(f"{url} did not start (status {proc.returncode}):\n{_tail(log)}")
-        try:
-            with urllib.request.urlopen(url, timeout=5):  # noqa: S310 - our own local server
-                return
-        except urllib.error.HTTPError:
-            return  # it answers
-        except OSError:
-            time.sleep(0.2)
-    raise BenchError(f"nothing answered on {url} within {seconds:.0f}s:\n{_tail(log)}")
-
-
-def _tail(log: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
 
 
 def _children(pid: int) -> list[int]:
@@ -685,7 +658,7 @@ def start_stack(
     procs: Processes, engine: Engine, options: argparse.Namespace, cache_off: bool, tag: str
 ) -> tuple[Stack, dict[str, str]]:
     """Start the sandbox and the shop under gunicorn; return them and the shop's settings."""
-    port, sandbox_port = _free_port(), _free_port()
+    port, sandbox_port = free_port(), free_port()
     base, sandbox_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}"
     secret = "whsec_" + secrets.token_hex(16)
     log = engine.workdir / f"sandbox-{tag}.log"
@@ -701,13 +674,13 @@ def start_stack(
         ],
         log,
     )
-    _wait_until_up(sandbox_url + "/_sandbox/webhooks", sandbox, log, 60)
+    wait_until_up(sandbox_url + "/_sandbox/webhooks", sandbox, 60, log)
     settings = shop_settings(engine, base, sandbox_url, secret, cache_off)
     log = engine.workdir / f"gunicorn-{tag}.log"
     master = procs.start(
         gunicorn_args(port, "shop:create_app()", options.workers), log, process_env(settings)
     )
-    _wait_until_up(base + "/", master, log, 120)
+    wait_until_up(base + "/", master, 120, log)
     # The page cache marks its pages with Last-Modified; with NullCache they carry none.
     with urllib.request.urlopen(base + "/", timeout=30) as r:  # noqa: S310 - our own server
         cached = r.headers.get("Last-Modified") is not None
@@ -718,7 +691,7 @@ def _failed(label: str, failures: Sequence[str], stack: Stack) -> str:
     """What to say when pages failed while warming: a few of them and the server's log."""
     return (
         f"{label}: {len(failures)} failed, e.g. {failures[:3]}\n"
-        f"the end of {stack.log.name}:\n{_tail(stack.log)}"
+        f"the end of {stack.log.name}:\n{tail(stack.log)}"
     )
 
 
@@ -1053,13 +1026,13 @@ def measure_hello(procs: Processes, workdir: Path, options: argparse.Namespace) 
     rows = {}
     file = write_requests(workdir / "hello.tsv", [_request_line("GET", "/", PAGE_HEADERS)])
     for kind, extra in (("sync", ()), ("gthread", ("--worker-class=gthread", "--threads=4"))):
-        port = _free_port()
+        port = free_port()
         log = workdir / f"hello-{kind}.log"
         args = gunicorn_args(port, "hello:app", options.workers, ("--pythonpath=scripts", *extra))
         master = procs.start(args, log, process_env({}))
         try:
             base = f"http://127.0.0.1:{port}"
-            _wait_until_up(base + "/", master, log, 60)
+            wait_until_up(base + "/", master, 60, log)
             run_wrk(procs, base, file, options.warmup, options.connections)
             row = Row(f"hello world ({kind})")
             row.result = run_wrk(procs, base, file, options.duration, options.connections)
@@ -1360,7 +1333,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     report.load_seconds = load_demo(engine, options)
                     print(f"{engine.label}: demo load took {report.load_seconds:.1f} s", flush=True)
                     measure(procs, engine, options, report)
-                except (BenchError, subprocess.CalledProcessError, OSError) as exc:
+                except (
+                    BenchError,
+                    ServerDidNotStart,
+                    subprocess.CalledProcessError,
+                    OSError,
+                ) as exc:
                     broken.append(f"{engine.label}: {exc}")
                     print(f"{engine.label} broke: {exc}", file=sys.stderr, flush=True)
                 finally:
@@ -1373,7 +1351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("\nInterrupted; stopping everything.", file=sys.stderr)
             return 130
-        except BenchError as exc:
+        except (BenchError, ServerDidNotStart) as exc:
             print(f"The benchmark broke: {exc}", file=sys.stderr)
             return 1
         finally:

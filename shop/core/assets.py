@@ -194,8 +194,7 @@ def compress_response(response: Response) -> Response:
         body = cache.get(key) if key else None
         if body is None:
             response.direct_passthrough = False
-            data = response.get_data()
-            body = gzip.compress(data, compresslevel=9, mtime=0)
+            body = gzip.compress(response.get_data(), compresslevel=9, mtime=0)
             if key:
                 cache.put(key, body)
         # The file is read (or not needed): close it now rather than when the server closes

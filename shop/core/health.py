@@ -92,10 +92,5 @@ def register_health(app: Flask) -> None:
     app.add_url_rule("/healthz", endpoint="healthz", view_func=limiter.exempt(healthz))
     app.add_url_rule("/readyz", endpoint="readyz", view_func=limiter.exempt(readyz))
 
-    @app.errorhandler(OperationalError)
-    def operational(exc: OperationalError) -> Response:
-        return database_unavailable(exc)
-
-    @app.errorhandler(PoolTimeout)
-    def pool_timeout(exc: PoolTimeout) -> Response:
-        return database_unavailable(exc)
+    for error in (OperationalError, PoolTimeout):
+        app.register_error_handler(error, database_unavailable)

@@ -1,14 +1,16 @@
 """Response headers that keep pages from being abused: CSP, framing, sniffing, HSTS.
 
-The policy is built once from the settings. Pages load scripts, styles, fonts and images
-from the shop itself only (no inline script or style; the JSON-LD blocks are data, which
-browsers never run), images also from MEDIA_URL when media live in a bucket or CDN, and
-forms may only be sent to the shop and on to Stripe Checkout (the checkout form's answer
-is a redirect there, which `form-action` governs too). Nobody may frame a page.
+The policy is built once per app from the settings it depends on. Pages load scripts,
+styles, fonts and images from the shop itself only (no inline script or style; the JSON-LD
+blocks are data, which browsers never run), images also from MEDIA_URL when media live in a
+bucket or CDN, and forms may only be sent to the shop and on to Stripe Checkout (the
+checkout form's answer is a redirect there, which `form-action` governs too). Nobody may
+frame a page.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask, Response, current_app, request
@@ -26,7 +28,7 @@ def _origin(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def content_security_policy(config: dict[str, object]) -> str:
+def content_security_policy(config: Mapping[str, object]) -> str:
     """The Content-Security-Policy header for every page, from the settings."""
     media = _origin(str(config.get("MEDIA_URL") or ""))
     # The sandbox serves its payment page from the API's address; Stripe from checkout.
@@ -73,7 +75,7 @@ def _policy() -> str:
     built: dict[tuple[object, object], str] = current_app.extensions["shop_csp"]
     policy = built.get(key)
     if policy is None:
-        policy = built[key] = content_security_policy(dict(config))
+        policy = built[key] = content_security_policy(config)
     return policy
 
 

@@ -69,10 +69,12 @@ def verify_event(payload: bytes, signature: str | None) -> dict[str, Any]:
     data: dict[str, Any] = event.to_dict()
     if not (_identifier(data.get("id")) and _identifier(data.get("type"), limit=100)):
         raise WebhookRejected("The body is not a Stripe event.")
-    obj = (data.get("data") or {}).get("object") if isinstance(data.get("data"), dict) else None
-    if not isinstance(obj, dict) or not (obj.get("id") is None or _identifier(obj.get("id"))):
-        raise WebhookRejected(f"A {data['type']} event without the object it is about.")
-    if data["type"] in HANDLERS and obj.get("id") is None:
+    container = data.get("data")
+    obj = container.get("object") if isinstance(container, dict) else None
+    object_id = obj.get("id") if isinstance(obj, dict) else None
+    # Every event is about an object; the ones the shop acts on must name it.
+    named = _identifier(object_id) or (object_id is None and data["type"] not in HANDLERS)
+    if not isinstance(obj, dict) or not named:
         raise WebhookRejected(f"A {data['type']} event without the object it is about.")
     created = data.get("created")
     if created is not None and not (isinstance(created, int) and 0 <= created < 2**53):
