@@ -35,7 +35,7 @@ from shop.orders.exceptions import OrderError
 from shop.orders.models import Order, OrderEvent, OrderStatus
 from shop.orders.queries import credited_answers, staff_order_page
 from shop.orders.services import mark_fulfilled, refundable_amount
-from shop.payments.exceptions import PaymentError
+from shop.payments.exceptions import PaymentError, PaymentUnavailable
 from shop.payments.gateway import gateway
 
 bp = Blueprint("admin_orders", __name__, url_prefix="/admin/orders")
@@ -207,6 +207,18 @@ def refund(order_id: int) -> tuple[str, int] | BaseResponse:
     db.session.rollback()
     try:
         found = gateway().create_refund(intent, amount, reason, idempotency_key=key)
+    except PaymentUnavailable:
+        # A timeout or a 5xx is not a no: Stripe may have made the refund. Nothing is recorded
+        # here; its webhook records it if it was made, and the same request reuses the key.
+        db.session.rollback()
+        flash(
+            f"Stripe could not confirm the refund of {format_money(amount, currency)} on "
+            f"order {number}, so nothing is recorded here. If Stripe made it, the order "
+            "updates when Stripe confirms it; asking again for the same amount is safe, "
+            "as Stripe refunds it once.",
+            "error",
+        )
+        return redirect(url_for("admin_orders.detail", order_id=order_id), code=303)
     except PaymentError as exc:
         db.session.rollback()
         flash(f"Stripe did not refund order {number}; nothing was refunded. {exc.message}", "error")

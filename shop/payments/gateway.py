@@ -122,8 +122,7 @@ def _translate(exc: stripe.StripeError) -> PaymentError:
         isinstance(exc, stripe.APIError) and not isinstance(exc, stripe.InvalidRequestError)
     ):
         return PaymentUnavailable(
-            "Our payment provider is not answering right now. Nothing was charged; "
-            "please try again in a minute."
+            "Our payment provider is not answering right now; please try again in a minute."
         )
     if isinstance(exc, stripe.AuthenticationError):
         return PaymentUnavailable("Payments are misconfigured; the shop has been told.")

@@ -252,9 +252,10 @@ def _events(db: SQLAlchemy, order_id: int) -> list[str]:
     return found
 
 
-def test_a_partial_refund_goes_to_stripe_and_counts_once_confirmed(
+def _paid_order(
     db: SQLAlchemy, shopper: Shopper, stripe_sandbox: StripeSandbox, make_staff: MakeStaff
-) -> None:
+) -> tuple[int, str, Shopper]:
+    """Two creams bought and paid through the live shop; Fred of fulfilment signed in."""
     product = make_product("Barrier Cream", slug="barrier-cream", variants=[("50 ml", 2800, 5)])
     slug, sku = product.slug, product.variants[0].sku
     db.session.commit()
@@ -265,18 +266,33 @@ def test_a_partial_refund_goes_to_stripe_and_counts_once_confirmed(
     pay_url = shopper.checkout().headers["Location"]
     stripe_sandbox.pay(pay_url.rstrip("/").rsplit("/", 1)[-1], email="buyer@example.com")
     stripe_sandbox.wait_for_webhooks()
-    order_id, number, status, refunded, paid = _order_values(db)
+    order_id, number, status, _, paid = _order_values(db)
     assert status is OrderStatus.PAID
     assert paid == 2 * 2800 + 695
 
     staff = Shopper(shopper.base)
+    signed = staff.http.post(
+        staff.base + "/admin/login",
+        data={"csrf_token": staff.token("/admin/login"), "email": FRED, "password": PASSWORD},
+        allow_redirects=False,
+    )
+    assert signed.status_code == 303
+    return order_id, number, staff
+
+
+def _ask_refund(staff: Shopper, order_id: int, amount: str, reason: str) -> Any:
+    url = f"/admin/orders/{order_id}"
+    return staff.http.post(
+        staff.base + url + "/refund",
+        data={"csrf_token": staff.token(url), "amount": amount, "reason": reason},
+    )
+
+
+def test_a_partial_refund_goes_to_stripe_and_counts_once_confirmed(
+    db: SQLAlchemy, shopper: Shopper, stripe_sandbox: StripeSandbox, make_staff: MakeStaff
+) -> None:
+    order_id, number, staff = _paid_order(db, shopper, stripe_sandbox, make_staff)
     try:
-        signed = staff.http.post(
-            staff.base + "/admin/login",
-            data={"csrf_token": staff.token("/admin/login"), "email": FRED, "password": PASSWORD},
-            allow_redirects=False,
-        )
-        assert signed.status_code == 303
         url = f"/admin/orders/{order_id}"
         response = staff.http.post(
             staff.base + url + "/refund",
@@ -316,13 +332,11 @@ def test_a_partial_refund_goes_to_stripe_and_counts_once_confirmed(
 
         # Stripe failing: a clear message, nothing recorded.
         stripe_sandbox.fault("/v1/refunds", "error_500", count=5)
-        failed = staff.http.post(
-            staff.base + url + "/refund",
-            data={"csrf_token": staff.token(url), "amount": "1.00", "reason": "duplicate"},
-        )
+        failed = _ask_refund(staff, order_id, "1.00", "duplicate")
         assert failed.status_code == 200
-        assert f"Stripe did not refund order {number}; nothing was refunded." in visible_text(
-            failed.text
+        assert (
+            f"Stripe could not confirm the refund of $1.00 on order {number}, "
+            "so nothing is recorded here." in visible_text(failed.text)
         )
         assert len([m for m in _events(db, order_id) if "requested" in m]) == 1
         audits = list(db.session.scalars(sa.select(AuditEntry.action)))
@@ -330,6 +344,47 @@ def test_a_partial_refund_goes_to_stripe_and_counts_once_confirmed(
         assert audits == ["order.refund"]
         _, _, status, refunded, _ = _order_values(db)
         assert (status, refunded) == (OrderStatus.PARTIALLY_REFUNDED, 1050)
+    finally:
+        staff.close()
+
+
+def test_a_refund_stripe_never_answers_is_not_recorded_and_asking_again_refunds_once(
+    db: SQLAlchemy, shopper: Shopper, stripe_sandbox: StripeSandbox, make_staff: MakeStaff
+) -> None:
+    """A timeout is not a no: nothing is recorded, and the same request again refunds once."""
+    order_id, number, staff = _paid_order(db, shopper, stripe_sandbox, make_staff)
+    no_answer = (
+        f"Stripe could not confirm the refund of $5.00 on order {number}, "
+        "so nothing is recorded here."
+    )
+    try:
+        # Stripe hangs before it does anything (longer than the shop's STRIPE_TIMEOUT of 3 s).
+        stripe_sandbox.fault("/v1/refunds", "timeout", count=5, seconds=4)
+        page = _ask_refund(staff, order_id, "5.00", "requested_by_customer")
+        assert page.status_code == 200
+        assert no_answer in visible_text(page.text)
+        stripe_sandbox.control("DELETE", "faults")
+        assert not [e for e in _events(db, order_id) if "requested" in e]
+        assert _order_values(db)[2:4] == (OrderStatus.PAID, 0)
+
+        # Stripe makes the refund, then the answer is lost on every try the shop makes.
+        stripe_sandbox.webhooks(mode="hold")
+        stripe_sandbox.fault("/v1/refunds", "timeout", count=5, seconds=4, stage="after")
+        page = _ask_refund(staff, order_id, "5.00", "requested_by_customer")
+        assert no_answer in visible_text(page.text)
+        stripe_sandbox.control("DELETE", "faults")
+        assert _order_values(db)[2:4] == (OrderStatus.PAID, 0)
+
+        # Staff ask again for the same amount: Stripe answers with the refund it made.
+        page = _ask_refund(staff, order_id, "5.00", "requested_by_customer")
+        assert f"A refund of $5.00 on order {number} was sent to Stripe" in visible_text(page.text)
+        stripe_sandbox.flush()
+        stripe_sandbox.wait_for_webhooks()
+        made = stripe_sandbox.events("refund.created")
+        assert [e["event"]["data"]["object"]["amount"] for e in made] == [500]  # one, not two
+        assert _order_values(db)[2:4] == (OrderStatus.PARTIALLY_REFUNDED, 500)
+        shown = visible_text(staff.http.get(staff.base + f"/admin/orders/{order_id}").text)
+        assert "$5.00" in shown
     finally:
         staff.close()
 
