@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from shop.accounts.services import PASSWORD_MAX, PASSWORD_MIN
+from shop.core.forms import ShopForm
 
 
 def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ShopForm):
     """Staff sign-in."""
 
     email = EmailField(
@@ -27,7 +27,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(ShopForm):
     """A signed-in staff member's new password."""
 
     current_password = PasswordField(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from flask_wtf import FlaskForm
 from wtforms import (
     FieldList,
     Form,
@@ -19,6 +18,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
 
+from shop.core.forms import ShopForm
 from shop.inventory.services import ADJUSTMENT_REASONS
 
 
@@ -34,7 +34,7 @@ DELTA_LIMIT = 100_000
 NOTE_MAX = 300
 
 
-class StockAdjustForm(FlaskForm):
+class StockAdjustForm(ShopForm):
     """A change to one variant's on-hand stock: how many units, why, and a note."""
 
     delta = IntegerField(
@@ -102,7 +102,7 @@ class StockCountRowForm(Form):
         return int(value) if value else None
 
 
-class StocktakeForm(FlaskForm):
+class StocktakeForm(ShopForm):
     """Counted figures for many variants, with one reason and note for them all."""
 
     rows = FieldList(FormField(StockCountRowForm), max_entries=STOCKTAKE_MAX_ROWS)
@@ -134,7 +134,7 @@ REFUND_REASONS = (
 )
 
 
-class FulfilForm(FlaskForm):
+class FulfilForm(ShopForm):
     """Mark an order shipped, with its tracking number."""
 
     tracking = StringField(
@@ -154,7 +154,7 @@ class FulfilForm(FlaskForm):
             raise ValidationError("Enter the tracking number.")
 
 
-class RefundForm(FlaskForm):
+class RefundForm(ShopForm):
     """Refund part or all of an order: an amount in major units and Stripe's reason."""
 
     amount = StringField(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from shop.cart.models import MAX_QUANTITY
+from shop.core.forms import ShopForm
 
 QUANTITY_MESSAGE = f"Enter a quantity as a whole number from 1 to {MAX_QUANTITY}."
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")
@@ -38,7 +38,7 @@ def _quantity() -> QuantityField:
     )
 
 
-class CartForm(FlaskForm):
+class CartForm(ShopForm):
     """Base of the cart's forms: one message to flash when a form is refused."""
 
     def first_error(self) -> str:

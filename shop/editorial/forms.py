@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, EmailField, Form, IntegerField, StringField, TextAreaField
 from wtforms.validators import (
@@ -15,6 +14,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from shop.core.forms import ShopForm
+
 QUESTION_MIN = 10
 
 
@@ -25,7 +26,7 @@ def _strip(value: object) -> object:
 QUESTION_MAX = 5000
 
 
-class AskForm(FlaskForm):
+class AskForm(ShopForm):
     """A reader's question. `website` is a honeypot: people never see it, bots fill it."""
 
     name = StringField(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import random
 import re
-from collections.abc import Callable
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -19,6 +23,7 @@ from werkzeug.test import TestResponse, encode_multipart
 
 from shop.accounts.models import StaffRole, StaffUser
 from shop.admin.models import AuditEntry
+from shop.catalog.images import encode_copies
 from shop.catalog.models import Product, ProductImage, ProductStatus, Variant
 from shop.core.storage import init_storage
 from shop.inventory.models import StockRecord
@@ -105,7 +110,7 @@ def _upload(
     boundary, body = encode_multipart(
         MultiDict(
             {
-                "upload-csrf_token": token,
+                "csrf_token": token,
                 "upload-version": str(product.version),
                 "upload-alt_text": alt,
                 "upload-image": FileStorage(BytesIO(data), filename=filename),
@@ -311,7 +316,7 @@ def test_a_stale_variant_or_image_form_is_refused_too(editor: FlaskClient, db: S
     response = editor.post(
         f"{url}/variants",
         data={
-            "variant-csrf_token": token,
+            "csrf_token": token,
             "variant-version": "1",
             "variant-sku": "BC-200",
             "variant-price": "30.00",
@@ -632,6 +637,73 @@ def test_an_unwritable_media_folder_is_a_clear_error(
     assert db.session.scalars(sa.select(ProductImage)).all() == []
     assert _audits(db, "product.image_add") == []
     assert _reload(db, product.id).version == 1
+
+
+def _noise(size: tuple[int, int] = (1400, 1000)) -> bytes:
+    """A JPEG of noise: it barely compresses, so every stored copy is large."""
+    image = Image.frombytes("RGB", size, random.Random(7).randbytes(size[0] * size[1] * 3))
+    buffer = BytesIO()
+    image.save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Callable[[int], Path]]:
+    """Mount a tmpfs of a given size: a real disk that fills up (needs root)."""
+    mount_cmd, umount_cmd = shutil.which("mount"), shutil.which("umount")
+    if os.geteuid() != 0 or mount_cmd is None or umount_cmd is None:
+        pytest.skip("mounting a small tmpfs to fill needs root and mount(8)")
+    mounted: list[Path] = []
+
+    def mount(size: int) -> Path:
+        point = tmp_path / f"disk{len(mounted)}"
+        point.mkdir()
+        result = subprocess.run(  # noqa: S603 - fixed arguments
+            [mount_cmd, "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in mounted:
+        subprocess.run([umount_cmd, str(point)], check=True)  # noqa: S603 - fixed arguments
+
+
+def test_a_disk_that_fills_up_mid_upload_leaves_the_product_as_it_was(
+    editor: FlaskClient, db: SQLAlchemy, app: Flask, small_disk: Callable[[int], Path]
+) -> None:
+    product = _product(db)
+    data = _noise()
+    _suffix, copies = encode_copies(data)
+    assert len(copies) > 1
+    # Room for the first copy and a little more: a later one hits ENOSPC half-written.
+    page = 4096
+    largest = len(copies[0][2])
+    disk = small_disk((largest // page + 2) * page)
+    app.config["MEDIA_ROOT"] = str(disk)
+    init_storage(app)
+
+    response = _upload(editor, product, data, "photo.jpg")
+
+    assert response.status_code == 500
+    assert "The image could not be saved (the disk is full or not writable)" in visible_text(
+        response
+    )
+    assert db.session.scalars(sa.select(ProductImage)).all() == []
+    assert _audits(db, "product.image_add") == []
+    assert _reload(db, product.id).version == 1
+    # Nothing is left behind to fill the disk further: no copy, no partial file.
+    assert [p for p in disk.rglob("*") if p.is_file()] == []
+    # And once there is room again the same upload works.
+    app.config["MEDIA_ROOT"] = str(small_disk(64 * 1024 * 1024))
+    init_storage(app)
+    assert _upload(editor, product, data, "photo.jpg").status_code == 303
+    assert len(db.session.scalars(sa.select(ProductImage)).all()) == 1
 
 
 def test_changing_alt_text_and_removing_an_image(

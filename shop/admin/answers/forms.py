@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DateTimeLocalField,
@@ -19,6 +18,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from wtforms.widgets import HiddenInput
 
 from shop.catalog.models import SkinConcern
+from shop.core.forms import ShopForm
 from shop.core.models import utcnow
 from shop.core.slugs import SLUG_MAX
 from shop.editorial.models import Doctor, Topic
@@ -60,7 +60,7 @@ def _too_long(label: str, limit: int) -> Length:
     return Length(max=limit, message=f"Keep the {label} to {limit:,} characters or fewer.")
 
 
-class VersionForm(FlaskForm):
+class VersionForm(ShopForm):
     """The version of the answer the editor opened; every write names it."""
 
     version = IntegerField(
@@ -83,7 +83,7 @@ class ScheduleForm(VersionForm):
     )
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(ShopForm):
     """Everything an editor writes about an answer; its status is changed by the actions."""
 
     question = StringField(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange
 
+from shop.core.forms import ShopForm
 from shop.links.services import CAUTION_MAX, NOTE_MAX
 
 SIDES = ("answer", "product")  # which screen a link's form goes back to
@@ -34,7 +34,7 @@ class _Back:
     )
 
 
-class LinkTextForm(_Back, FlaskForm):
+class LinkTextForm(_Back, ShopForm):
     """The doctor's note and caution beside one recommended product (one per link, by prefix)."""
 
     note = _note_field()
@@ -49,11 +49,11 @@ class LinkTextForm(_Back, FlaskForm):
     )
 
 
-class LinkActionForm(_Back, FlaskForm):
+class LinkActionForm(_Back, ShopForm):
     """A button that changes a link (move, remove): only the CSRF token and where to go back."""
 
 
-class AddProductForm(FlaskForm):
+class AddProductForm(ShopForm):
     """Link a product to an answer, after its other products, with an optional note."""
 
     product_id = IntegerField(
@@ -66,7 +66,7 @@ class AddProductForm(FlaskForm):
     note = _note_field("Note (optional)")
 
 
-class AddAnswerForm(FlaskForm):
+class AddAnswerForm(ShopForm):
     """Recommend a product in an answer, after the answer's other products."""
 
     answer_id = IntegerField(
@@ -79,7 +79,7 @@ class AddAnswerForm(FlaskForm):
     note = _note_field("Note (optional)")
 
 
-class SuggestionForm(FlaskForm):
+class SuggestionForm(ShopForm):
     """Accept or dismiss a suggested link: only the CSRF token, and where to go back."""
 
     back = HiddenField(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     IntegerField,
@@ -20,6 +19,7 @@ from wtforms.widgets import HiddenInput
 
 from shop.catalog.models import SKIN_TYPES, ProductStatus
 from shop.catalog.services import ALT_TEXT_MAX
+from shop.core.forms import ShopForm
 from shop.core.money import MoneyError, parse_major
 from shop.core.slugs import SLUG_MAX, is_slug
 
@@ -94,7 +94,7 @@ def _version_field() -> IntegerField:
     )
 
 
-class ProductForm(FlaskForm):
+class ProductForm(ShopForm):
     """A product's own fields (variants and images have their forms)."""
 
     name = StringField(
@@ -193,7 +193,7 @@ class ProductForm(FlaskForm):
         _check_choices(field, "Choose skin concerns from the list.")
 
 
-class VariantForm(FlaskForm):
+class VariantForm(ShopForm):
     """One size of a product: SKU, size, price and compare-at price in major units, position."""
 
     sku = StringField(
@@ -260,7 +260,7 @@ class VariantForm(FlaskForm):
         return parse_major(str(field.data), self.currency) if field.data else None
 
 
-class ImageUploadForm(FlaskForm):
+class ImageUploadForm(ShopForm):
     """A new product image and its alt text."""
 
     image = FileField("Image file (JPEG, PNG or WebP, at most 5 MB)")
@@ -279,7 +279,7 @@ class ImageUploadForm(FlaskForm):
             raise ValidationError("Choose an image file to upload.")
 
 
-class ImageAltForm(FlaskForm):
+class ImageAltForm(ShopForm):
     """Change one image's alt text."""
 
     alt_text = StringField(
@@ -293,13 +293,13 @@ class ImageAltForm(FlaskForm):
     version = _version_field()
 
 
-class VersionForm(FlaskForm):
+class VersionForm(ShopForm):
     """A button-only action (archive, delete an image): just the CSRF token and the version."""
 
     version = _version_field()
 
 
-class RestoreForm(FlaskForm):
+class RestoreForm(ShopForm):
     """Bring an archived product back, as a draft or on sale."""
 
     status = SelectField(

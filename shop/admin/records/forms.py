@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from shop.core.forms import ShopForm
 from shop.core.slugs import SLUG_MAX, is_slug
 from shop.extensions import db
 
@@ -23,7 +23,7 @@ def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-class RecordsForm(FlaskForm):
+class RecordsForm(ShopForm):
     """Flask-Admin's form base: a Flask-WTF form that never writes its CSRF token to a row."""
 
     def populate_obj(self, obj: Any) -> None:

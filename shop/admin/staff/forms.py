@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from shop.accounts.models import StaffRole
 from shop.accounts.services import PASSWORD_MAX, PASSWORD_MIN
+from shop.core.forms import ShopForm
 
 ROLE_LABELS = {
     StaffRole.OWNER: "Owner: everything, including staff accounts",
@@ -54,7 +54,7 @@ def _password_fields(label: str) -> tuple[PasswordField, PasswordField]:
     return password, confirm
 
 
-class StaffCreateForm(FlaskForm):
+class StaffCreateForm(ShopForm):
     """A new staff account: email, role and an initial password typed twice."""
 
     email = EmailField(
@@ -70,17 +70,17 @@ class StaffCreateForm(FlaskForm):
     password, confirm = _password_fields("Initial password")
 
 
-class StaffRoleForm(FlaskForm):
+class StaffRoleForm(ShopForm):
     """Another role for an account."""
 
     role = _role_field()
 
 
-class StaffPasswordForm(FlaskForm):
+class StaffPasswordForm(ShopForm):
     """A new password for an account, set by an owner."""
 
     password, confirm = _password_fields("New password")
 
 
-class StaffActionForm(FlaskForm):
+class StaffActionForm(ShopForm):
     """A button that only needs the CSRF token: deactivate, reactivate, unlock."""
