@@ -237,15 +237,18 @@ def start_checkout(cart_token: str | None, answers_read: Sequence[int] = ()) -> 
 
 
 def confirm_from_success_page(session_id: str) -> Order | None:
-    """Ask Stripe about a session the customer came back from and record it (idempotent)."""
-    session = gateway().retrieve_checkout_session(session_id)
-    order = db.session.scalar(sa.select(Order).where(Order.stripe_session_id == session.id))
-    if order is None:
-        ref = session.metadata.get("order_id") or session.client_reference_id
-        order = db.session.get(Order, int(ref)) if ref and ref.isdigit() else None
+    """Ask Stripe about a session the customer came back from and record it (idempotent).
+
+    Only sessions of our own orders are asked about: an unknown id is None at once, so a
+    made-up link never makes the shop call Stripe (the webhook still settles an order
+    whose session id was never saved).
+    """
+    order = db.session.scalar(sa.select(Order).where(Order.stripe_session_id == session_id))
     if order is None:
         return None
-    order = db.session.get(Order, order.id, with_for_update=True, populate_existing=True)
+    order_id = order.id
+    session = gateway().retrieve_checkout_session(session_id)
+    order = db.session.get(Order, order_id, with_for_update=True, populate_existing=True)
     assert order is not None
     fulfil_checkout(order, facts_from(session))
     db.session.commit()

@@ -12,7 +12,7 @@ from shop.extensions import db
 from shop.links.visit import answers_seen
 from shop.mail.services import deliver_queued_now
 from shop.orders.models import OrderStatus
-from shop.payments.exceptions import PaymentError
+from shop.payments.exceptions import PaymentUnavailable
 
 bp = Blueprint("checkout", __name__)
 
@@ -37,10 +37,10 @@ def success() -> str | tuple[str, int]:
         return render_template("checkout/success.html", order=None, problem="missing"), 400
     try:
         order = confirm_from_success_page(session_id)
-    except PaymentError:
+    except PaymentUnavailable:
         db.session.rollback()
         return render_template("checkout/success.html", order=None, problem="unreachable"), 503
-    except DomainError:
+    except DomainError:  # Stripe does not know the session, or it does not fit the order
         db.session.rollback()
         order = None
     if order is None:

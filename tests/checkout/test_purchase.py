@@ -234,6 +234,37 @@ def test_delayed_payment_events_out_of_order_end_paid(
     assert _stock(db, cream["variant_id"]) == (3, 0)
 
 
+def test_a_made_up_return_link_is_404_and_never_reaches_stripe(
+    db: SQLAlchemy, shopper: Shopper, cream: dict[str, Any], stripe_sandbox: StripeSandbox
+) -> None:
+    session_id = _session_id(_start(shopper, cream))
+    for made_up in ("cs_test_madeup0000000000000000", session_id + "x", "cs_' OR 1=1--"):
+        page = shopper.http.get(f"{shopper.base}/checkout/success", params={"session_id": made_up})
+        assert page.status_code == 404
+        assert "This link does not match a checkout of ours" in visible_text(page.text)
+    asked = [r["path"] for r in stripe_sandbox.requests(method="GET")]
+    assert not [p for p in asked if p.startswith("/v1/checkout/sessions")]
+    assert _orders(db)[0].status is OrderStatus.PENDING
+
+
+def test_stripe_down_when_the_customer_returns_says_so_and_the_webhook_still_pays(
+    db: SQLAlchemy, shopper: Shopper, cream: dict[str, Any], stripe_sandbox: StripeSandbox
+) -> None:
+    session_id = _session_id(_start(shopper, cream))
+    stripe_sandbox.webhooks(mode="hold")
+    stripe_sandbox.pay(session_id, email="late@example.com")
+    stripe_sandbox.fault("/v1/checkout/sessions/*", "error_500", method="GET", count=5)
+    page = shopper.http.get(f"{shopper.base}/checkout/success", params={"session_id": session_id})
+    assert page.status_code == 503
+    assert "If you paid, your order is safe" in visible_text(page.text)
+    assert _orders(db)[0].status is OrderStatus.PENDING  # nothing guessed
+    stripe_sandbox.control("DELETE", "faults")
+    stripe_sandbox.flush()
+    stripe_sandbox.wait_for_webhooks()
+    assert _orders(db)[0].status is OrderStatus.PAID
+    assert _stock(db, cream["variant_id"]) == (3, 0)
+
+
 def test_a_failed_delayed_payment_cancels_and_releases(
     db: SQLAlchemy, shopper: Shopper, cream: dict[str, Any], stripe_sandbox: StripeSandbox
 ) -> None:
