@@ -253,6 +253,12 @@ def test_sorting_orders_the_rows(client: FlaskClient, db: SQLAlchemy, editor: St
     by_brand = client.get("/admin/data/products/?sort=1")
     assert _column(by_brand, 1) == ["Alef", "Omega", "Zeta"]
     assert 'aria-sort="ascending"' in by_brand.get_data(as_text=True)
+    # A sort that names no column (found by make attack) is the default order, not a 500.
+    for bad in ("8248", "-1", "x"):
+        unsorted = client.get(f"/admin/data/products/?sort={bad}")
+        assert unsorted.status_code == 200
+        assert "aria-sort" not in unsorted.get_data(as_text=True)
+        assert sorted(_column(unsorted)) == ["Alpha Oil", "Beta Balm", "Gamma Gel"]
 
 
 def test_products_come_in_pages_of_fifty(

@@ -145,6 +145,13 @@ class StaffModelView(ModelView):  # type: ignore[misc]
             return None
         return super().get_one(text)
 
+    def _get_list_extra_args(self) -> Any:
+        # A sort index that names no column (a hand-edited link) sorts by the default.
+        args = super()._get_list_extra_args()
+        if args.sort is not None and self._get_column_by_idx(args.sort) is None:
+            args.sort = None
+        return args
+
     def _get_list_filter_args(self) -> Any:
         # The filter form sends every select; "All" (blank) means no filter, not "equals ''".
         if not self._filters:
