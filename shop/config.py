@@ -153,7 +153,9 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER", "Dr. Hale's Shop <shop@localhost>"),
         "MAIL_STAFF_ADDRESS": _env("MAIL_STAFF_ADDRESS", "staff@localhost"),
         # Rate limits (Flask-Limiter): in memory by default, shared through Redis when set.
+        # RATELIMIT_ENABLED=0 turns them off (`make attack` does, so scanners are not starved).
         "REDIS_URL": _env("REDIS_URL"),
+        "RATELIMIT_ENABLED": _bool_env("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": _env("REDIS_URL", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "ASK_RATE_LIMIT": _env("ASK_RATE_LIMIT", "10 per hour"),

@@ -105,6 +105,26 @@ def test_the_eleventh_question_from_one_address_gets_a_friendly_429(
     assert len(_questions(db)) == 10
 
 
+def test_rate_limits_can_be_switched_off_for_a_scan(
+    db: SQLAlchemy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RATELIMIT_ENABLED=0 (what `make attack` sets): the eleventh question goes through."""
+    from tests.conftest import make_app
+
+    monkeypatch.setenv("RATELIMIT_ENABLED", "0")
+    url = str(db.engine.url.render_as_string(hide_password=False))
+    unlimited = make_app(url, tmp_path / "unlimited")
+    try:
+        statuses = [
+            _post(unlimited.test_client(), question=f"Unlimited question number {n}")[0]
+            for n in range(11)
+        ]
+    finally:
+        with unlimited.app_context():
+            db.engine.dispose()
+    assert statuses == [303] * 11
+
+
 def test_xss_in_a_question_is_escaped_when_the_form_comes_back(
     client: FlaskClient, db: SQLAlchemy
 ) -> None:
