@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app shop
 HOST ?= 127.0.0.1
 PORT ?= 5000
+ATTACK_VENV := .venv-attack
+ATTACK_TOOLS := wapiti3==3.2.3 sqlmap==1.10.10
+DEPS_AUDIT_VENV := .venv-deps-audit
 
 # $(call apt_install,COMMAND,PACKAGE,WHY): install a Debian package with apt when COMMAND is missing
 define apt_install
@@ -15,7 +18,7 @@ define apt_install
 	  || { $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $(2); }; }
 endef
 
-.PHONY: run test install install-dev browser node-tools lint typecheck security pytest lock clean audit bench
+.PHONY: run test install install-dev browser node-tools lint typecheck security pytest lock clean audit bench attack deps-audit
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -78,14 +81,34 @@ bench: install
 	$(call apt_install,wrk,wrk,for the benchmark)
 	$(PY) scripts/bench.py $(BENCH_ARGS)
 
-## lock: re-resolve the pinned dependency files from pyproject.toml
+## attack: sqlmap and wapiti3 against the demo shop under gunicorn over HTTPS, on 127.0.0.1
+## only (about 13 minutes, bounded); fails on any finding, else writes the figures into README.md.
+## The scanners live in their own venv (.venv-attack): their pins would clash with the shop's.
+attack: install $(ATTACK_VENV)/.installed
+	$(PY) scripts/attack.py --tools $(ATTACK_VENV)/bin $(ATTACK_ARGS)
+
+$(ATTACK_VENV)/.installed: requirements-attack.lock
+	test -x $(ATTACK_VENV)/bin/python || python3 -m venv $(ATTACK_VENV)
+	$(ATTACK_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-attack.lock
+	touch $@
+
+## deps-audit: pip-audit on the locked dependencies, on a machine that reaches PyPI's
+## vulnerability data. --strict: a package that could not be audited (as offline) fails, never passes
+deps-audit:
+	test -x $(DEPS_AUDIT_VENV)/bin/pip-audit || { python3 -m venv $(DEPS_AUDIT_VENV) && $(DEPS_AUDIT_VENV)/bin/pip install -q --disable-pip-version-check pip-audit; }
+	$(DEPS_AUDIT_VENV)/bin/pip-audit --strict --no-deps --disable-pip -r requirements.lock -r requirements-dev.lock
+
+## lock: re-resolve the pinned dependency files from pyproject.toml (and the scanners')
 lock:
 	rm -rf .lock-venv && python3 -m venv .lock-venv
 	.lock-venv/bin/pip install -q --disable-pip-version-check .
 	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^shop @' > requirements.lock
 	.lock-venv/bin/pip install -q --disable-pip-version-check '.[dev]'
 	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^shop @' | grep -vxFf requirements.lock > requirements-dev.lock
+	rm -rf .lock-venv && python3 -m venv .lock-venv
+	.lock-venv/bin/pip install -q --disable-pip-version-check $(ATTACK_TOOLS)
+	.lock-venv/bin/pip freeze > requirements-attack.lock
 	rm -rf .lock-venv build shop.egg-info
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(ATTACK_VENV) $(DEPS_AUDIT_VENV) .pytest_cache .mypy_cache .ruff_cache

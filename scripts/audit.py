@@ -24,10 +24,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from serving import ServerDidNotStart, free_port, wait_until_up
+from serving import ROOT, VENV_BIN, ServerDidNotStart, free_port, wait_until_up
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 CHROMIUM = "/usr/bin/chromium"
 CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage"

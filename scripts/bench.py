@@ -35,7 +35,6 @@ import random
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -45,18 +44,29 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from serving import ServerDidNotStart, free_port, tail, wait_until_up
+from serving import (
+    ROOT,
+    VENV_BIN,
+    CommandFailed,
+    Processes,
+    ServerDidNotStart,
+    free_port,
+    gunicorn_args,
+    interrupts_as_keyboard,
+    process_env,
+    replace_between,
+    tail,
+    wait_until_up,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
-VENV_BIN = Path(sys.executable).parent
 LUA = SCRIPTS / "bench_requests.lua"
 README = ROOT / "README.md"
 START_MARK, END_MARK = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -91,61 +101,6 @@ class BenchError(Exception):
 
 # ---------------------------------------------------------------------------------------
 # Processes
-
-
-class Processes:
-    """Every process the bench starts, each in its own process group, stopped on the way out."""
-
-    def __init__(self) -> None:
-        self._running: list[subprocess.Popen[bytes]] = []
-
-    def start(
-        self, args: Sequence[str], log: Path, env: dict[str, str] | None = None
-    ) -> subprocess.Popen[bytes]:
-        """Start `args` with stdout and stderr going to `log`."""
-        with log.open("ab") as out:
-            proc = subprocess.Popen(  # noqa: S603 - our own fixed commands
-                list(args), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        self._running.append(proc)
-        return proc
-
-    def run(self, args: Sequence[str], timeout: float) -> str:
-        """Run `args` to the end and return its stdout (stderr is shown)."""
-        proc = subprocess.Popen(  # noqa: S603 - our own fixed commands
-            list(args), cwd=ROOT, stdout=subprocess.PIPE, start_new_session=True
-        )
-        self._running.append(proc)
-        try:
-            out, _ = proc.communicate(timeout=timeout)
-        finally:
-            self.stop(proc)
-        if proc.returncode != 0:
-            raise BenchError(f"{args[0]} exited with status {proc.returncode}")
-        return out.decode()
-
-    def stop(self, proc: subprocess.Popen[bytes]) -> None:
-        """Stop a process and everything it started (its process group)."""
-        if proc in self._running:
-            self._running.remove(proc)
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-        # Workers left behind by a master that died first.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-
-    def stop_all(self) -> None:
-        """Stop every process still running, newest first."""
-        for proc in reversed(list(self._running)):
-            self.stop(proc)
 
 
 def _children(pid: int) -> list[int]:
@@ -511,27 +466,6 @@ def shop_settings(
     if cache_off:
         settings["CACHE_TYPE"] = "NullCache"
     return settings
-
-
-def process_env(settings: dict[str, str]) -> dict[str, str]:
-    """The bench's environment without the shop's own settings, then `settings`."""
-    own = ("STRIPE_", "SHOP_", "MAIL_", "CACHE_", "REDIS_URL", "DATABASE_URL", "SECRET_KEY")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
-    env.update(settings)
-    return env
-
-
-def gunicorn_args(port: int, app: str, workers: int, extra: Sequence[str] = ()) -> list[str]:
-    """The one set of gunicorn flags both the shop and hello world are served with."""
-    return [
-        str(VENV_BIN / "gunicorn"),
-        "--no-control-socket",
-        f"--workers={workers}",
-        f"--bind=127.0.0.1:{port}",
-        "--log-level=warning",
-        *extra,
-        app,
-    ]
 
 
 def load_demo(engine: Engine, options: argparse.Namespace) -> float:
@@ -1207,42 +1141,9 @@ def render(
     return "\n".join(out)
 
 
-SECTION = """## Speed
-
-`make bench` measures the shop as production serves it: it loads the scaled demo (10,000
-products, 5,000 answers, 20,000 links, 50,000 past orders) into a throwaway SQLite file and a
-throwaway PostgreSQL database (on `SHOP_BENCH_POSTGRES_URL`, default
-`postgresql://postgres@127.0.0.1:5432/test`; skipped with the reason when unreachable) and
-serves each under gunicorn (2 sync workers, production settings, the Stripe sandbox for
-payments). wrk (`-t2 -c16 -d10s`, sending a browser's `Accept-Encoding: gzip`) then drives the
-home, filtered catalogue, category, product and answer pages and search, each rotating across
-up to 500 URLs taken from the database, while a small threaded client adds to cart and starts
-checkout against the sandbox and wrk posts signed Stripe webhooks; the cacheable pages are
-measured again with every cache off (`CACHE_TYPE=NullCache`). Beside them, in the same run,
-`scripts/hello.py` (Flask's hello world) is served under identical gunicorn flags, sync and
-gthread, and "\u00d7 hello" is each page's req/s over the sync figure. "queries" are the most SQL
-statements one request sent among five of the page's URLs (with the page cache warm, then
-cold in brackets), counted in process with the test client, and memory is the largest
-worker's VmRSS. `scripts/bench.py --quick` tries it in a few minutes and `--no-readme` leaves
-this file alone; each full run rewrites the table below.
-
-"""
-
-
 def write_readme(text: str) -> None:
-    """Put `text` between the bench markers, making the section before Configuration once."""
-    readme = README.read_text()
-    block = f"{START_MARK}\n{text}\n{END_MARK}"
-    if START_MARK in readme and END_MARK in readme:
-        head, rest = readme.split(START_MARK, 1)
-        tail = rest.split(END_MARK, 1)[1]
-        readme = head + block + tail
-    elif "\n## Configuration\n" in readme:
-        head, tail = readme.split("\n## Configuration\n", 1)
-        readme = f"{head}\n{SECTION}{block}\n\n## Configuration\n{tail}"
-    else:
-        readme = readme.rstrip("\n") + "\n\n" + SECTION + block + "\n"
-    README.write_text(readme)
+    """Put `text` between the bench markers in README.md."""
+    replace_between(README, START_MARK, END_MARK, text)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1284,20 +1185,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return options
 
 
-@contextlib.contextmanager
-def interrupts_as_keyboard() -> Iterator[None]:
-    """Let SIGTERM unwind like Ctrl-C, so every `finally` stops what it started."""
-
-    def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; 0 when it measured (targets may fail), 1 when something broke."""
     options = parse_args(argv)
@@ -1335,6 +1222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     measure(procs, engine, options, report)
                 except (
                     BenchError,
+                    CommandFailed,
                     ServerDidNotStart,
                     subprocess.CalledProcessError,
                     OSError,
@@ -1351,7 +1239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("\nInterrupted; stopping everything.", file=sys.stderr)
             return 130
-        except (BenchError, ServerDidNotStart) as exc:
+        except (BenchError, CommandFailed, ServerDidNotStart) as exc:
             print(f"The benchmark broke: {exc}", file=sys.stderr)
             return 1
         finally:
