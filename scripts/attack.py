@@ -58,9 +58,11 @@ from serving import (
     free_port,
     gunicorn_args,
     interrupts_as_keyboard,
+    markdown_table,
     process_env,
     replace_between,
     tail,
+    text_table,
     wait_until_up,
 )
 
@@ -114,7 +116,6 @@ class Finding:
 @dataclass
 class Report:
     brute: str = ""
-    brute_ok: bool = False
     rows: list[tuple[str, str, str, str]] = field(default_factory=list)  # tool, scope, sent, found
     findings: list[Finding] = field(default_factory=list)
     statuses: collections.Counter[str] = field(default_factory=collections.Counter)
@@ -293,13 +294,13 @@ def brute_force(shop: Shop, password: str, report: Report) -> None:
     counts = collections.Counter(statuses)
     first_429 = statuses.index(429) + 1 if 429 in statuses else None
     after = statuses[first_429 - 1 :] if first_429 else []
-    report.brute_ok = first_429 is not None and set(after) == {429} and right == 429
+    stopped = first_429 is not None and set(after) == {429} and right == 429
     report.brute = (
         f"{BRUTE_TRIES} wrong passwords from one address: "
         + ", ".join(f"{n} answered {s}" for s, n in sorted(counts.items()))
         + f"; limited from try {first_429}; the right password then answered {right}"
     )
-    if not report.brute_ok:
+    if not stopped:
         report.findings.append(Finding("brute force", report.brute))
 
 
@@ -312,7 +313,6 @@ def lockout_holds(shop: Shop, password: str, report: Report) -> None:
         f"{status}" + (" (too many failed sign-ins)" if locked else "")
     )
     if not locked:
-        report.brute_ok = False
         report.findings.append(Finding("brute force", "the guessed account was not locked"))
 
 
@@ -620,30 +620,19 @@ def run_wapiti(
                 Finding(f"wapiti ({tag})", f"{kind}: {item.get('info')} at {item.get('path')}")
             )
     crawled = len(data.get("infos", {}).get("crawled_pages", []) or [])
-    if signed_in and not any("/admin/" in line for line in _paths_since(shop, before)):
+    if signed_in and not any(
+        e.startswith("200 ") and "/admin/" in e for e in _log_since(shop, before)
+    ):
         raise AttackError("wapiti did not reach the admin: the sign-in did not work")
     if sent < 50:
         raise AttackError(f"wapiti ({tag}) sent only {sent} requests ({crawled} pages crawled)")
     return sent, found
 
 
-def _paths_since(shop: Shop, line: int) -> list[str]:
+def _log_since(shop: Shop, line: int) -> list[str]:
+    """The access log's entries from `line` on ("<status> <method> <path>" each)."""
     with shop.access_log.open(errors="replace") as f:
-        return [entry for i, entry in enumerate(f) if i >= line and entry.startswith("200 ")]
-
-
-def count_statuses(shop: Shop) -> collections.Counter[str]:
-    counts: collections.Counter[str] = collections.Counter()
-    with shop.access_log.open(errors="replace") as f:
-        for entry in f:
-            counts[entry.split(" ", 1)[0]] += 1
-    return counts
-
-
-def server_errors(shop: Shop) -> list[str]:
-    """Every 5xx the shop answered during the scans (a user would have seen an error page)."""
-    with shop.access_log.open(errors="replace") as f:
-        return [entry.strip() for entry in f if entry.startswith("5")]
+        return [entry for i, entry in enumerate(f) if i >= line]
 
 
 # ---------------------------------------------------------------------------------------
@@ -652,15 +641,10 @@ def server_errors(shop: Shop) -> list[str]:
 
 def render(report: Report, markdown: bool) -> str:
     header = ("Tool", "Scope", "Requests", "Findings")
-    rows = [header, *report.rows]
     if markdown:
-        lines = ["| " + " | ".join(row) + " |" for row in rows]
-        lines.insert(1, "|" + "|".join("---" for _ in header) + "|")
+        lines = [markdown_table(header, report.rows)]
     else:
-        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-        lines = [
-            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows
-        ]
+        lines = [text_table(header, report.rows, right=frozenset({2, 3}))]
     statuses = ", ".join(f"{s}: {n}" for s, n in sorted(report.statuses.items()))
     found = len(report.findings)
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -787,8 +771,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
                     report.rows.append(("wapiti3 3.2.3", scope, f"{sent:,}", str(len(found))))
 
-            with shop.access_log.open(errors="replace") as f:
-                scan_lines = list(f)[scan_start:]
+            scan_lines = _log_since(shop, scan_start)
             report.statuses = collections.Counter(line.split(" ", 1)[0] for line in scan_lines)
             for line in scan_lines:
                 if line.startswith("5"):

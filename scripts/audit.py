@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from serving import ROOT, VENV_BIN, ServerDidNotStart, free_port, wait_until_up
+from serving import ROOT, VENV_BIN, ServerDidNotStart, free_port, markdown_table, wait_until_up
 
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 CHROMIUM = "/usr/bin/chromium"
@@ -154,13 +154,16 @@ def main() -> int:
             server.wait(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
 
-    header = f"| page | form factor | {' | '.join(CATEGORIES)} |"
     print()
-    print(header)
-    print("|" + " --- |" * (2 + len(CATEGORIES)))
-    for name, form_factor, scores in rows:
-        cells = " | ".join(str(scores.get(c, "-")) for c in CATEGORIES)
-        print(f"| {name} | {form_factor} | {cells} |")
+    print(
+        markdown_table(
+            ["page", "form factor", *CATEGORIES],
+            [
+                [name, form_factor, *(str(scores.get(c, "-")) for c in CATEGORIES)]
+                for name, form_factor, scores in rows
+            ],
+        )
+    )
     print()
     for name, url in pages.items():
         print(f"{name}: {url.replace(base_url, '')}")

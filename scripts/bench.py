@@ -60,9 +60,11 @@ from serving import (
     free_port,
     gunicorn_args,
     interrupts_as_keyboard,
+    markdown_table,
     process_env,
     replace_between,
     tail,
+    text_table,
     wait_until_up,
 )
 
@@ -1045,30 +1047,6 @@ def _load_average() -> str:
         return "unknown"
 
 
-def text_table(rows: Sequence[Row], hello_rps: float) -> str:
-    """The rows as an aligned plain-text table."""
-    cells = [COLUMNS, *[row.cells(hello_rps) for row in rows]]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
-    numeric = {1, 2, 3, 4, 5, 7}
-    out = []
-    for n, line in enumerate(cells):
-        parts = [
-            c.rjust(widths[i]) if i in numeric and n else c.ljust(widths[i])
-            for i, c in enumerate(line)
-        ]
-        out.append("  ".join(parts).rstrip())
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
-
-
-def markdown_table(rows: Sequence[Row], hello_rps: float) -> str:
-    """The rows as a Markdown table."""
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + " --- |" * len(COLUMNS)]
-    lines += ["| " + " | ".join(row.cells(hello_rps)) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def summary_lines(
     report: EngineReport, hello: dict[str, Row], rows_by_label: dict[str, Row]
 ) -> list[str]:
@@ -1132,8 +1110,11 @@ def render(
             out.append(f"Skipped: {report.skipped}")
             continue
         out.append("")
-        table = markdown_table if markdown else text_table
-        out.append(table(report.rows, hello_rps))
+        cells = [row.cells(hello_rps) for row in report.rows]
+        if markdown:
+            out.append(markdown_table(COLUMNS, cells))
+        else:
+            out.append(text_table(COLUMNS, cells, right=frozenset({1, 2, 3, 4, 5, 7})))
         out.append("")
         by_label = {r.label: r for r in report.rows}
         for line in summary_lines(report, hello, by_label):

@@ -163,6 +163,31 @@ def wait_until_up(
     )
 
 
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """`rows` under `header` as a Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def text_table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], right: frozenset[int] = frozenset()
+) -> str:
+    """`rows` under `header` as aligned plain text; the columns in `right` flush right."""
+    cells = [header, *rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
+    out = []
+    for n, line in enumerate(cells):
+        parts = [
+            c.rjust(widths[i]) if i in right and n else c.ljust(widths[i])
+            for i, c in enumerate(line)
+        ]
+        out.append("  ".join(parts).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
 def replace_between(path: Path, start: str, end: str, text: str) -> None:
     """Put `text` between the marker lines `start` and `end` of the file at `path`."""
     content = path.read_text()

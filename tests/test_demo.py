@@ -15,6 +15,7 @@ from shop.catalog.models import Brand, Category, Product, SkinConcern, Variant
 from shop.editorial.models import Answer
 from shop.inventory.models import StockRecord
 from tests.html import visible_text
+from tests.stock import off_the_ledger
 
 
 def _count(db: SQLAlchemy, model: type) -> int:
@@ -213,15 +214,7 @@ def test_demo_past_orders_add_up_and_leave_stock_alone(
     assert db.session.scalar(sa.select(sa.func.sum(StockRecord.allocated))) == 0
     reasons = set(db.session.scalars(sa.select(StockAdjustment.reason)))
     assert reasons == {"initial"}
-    opening = dict(
-        db.session.execute(
-            sa.select(StockAdjustment.variant_id, sa.func.sum(StockAdjustment.delta)).group_by(
-                StockAdjustment.variant_id
-            )
-        ).all()
-    )
-    for record in db.session.scalars(sa.select(StockRecord)):
-        assert record.on_hand == opening.get(record.variant_id, 0), record.variant_id
+    assert off_the_ledger(db) == []
 
     exported = tmp_path / "orders.csv"
     export = runner.invoke(args=["orders", "export", "--output", str(exported)])

@@ -621,6 +621,17 @@ def test_an_upload_without_a_file_is_refused(editor: FlaskClient, db: SQLAlchemy
     assert "Choose an image file to upload." in visible_text(response)
 
 
+def _assert_not_saved(response: TestResponse, db: SQLAlchemy, product: Product) -> None:
+    """The storage failed: staff are told why, and the product is as it was."""
+    assert response.status_code == 500
+    assert "The image could not be saved (the disk is full or not writable)" in visible_text(
+        response
+    )
+    assert db.session.scalars(sa.select(ProductImage)).all() == []
+    assert _audits(db, "product.image_add") == []
+    assert _reload(db, product.id).version == 1
+
+
 def test_an_unwritable_media_folder_is_a_clear_error(
     editor: FlaskClient, db: SQLAlchemy, app: Flask, tmp_path: Path
 ) -> None:
@@ -630,13 +641,7 @@ def test_an_unwritable_media_folder_is_a_clear_error(
     app.config["MEDIA_ROOT"] = str(blocker / "media")
     init_storage(app)  # the storage is built from the config once per app
     response = _upload(editor, product, _picture(), "photo.png")
-    assert response.status_code == 500
-    assert "The image could not be saved (the disk is full or not writable)" in visible_text(
-        response
-    )
-    assert db.session.scalars(sa.select(ProductImage)).all() == []
-    assert _audits(db, "product.image_add") == []
-    assert _reload(db, product.id).version == 1
+    _assert_not_saved(response, db, product)
 
 
 def _noise(size: tuple[int, int] = (1400, 1000)) -> bytes:
@@ -690,13 +695,7 @@ def test_a_disk_that_fills_up_mid_upload_leaves_the_product_as_it_was(
 
     response = _upload(editor, product, data, "photo.jpg")
 
-    assert response.status_code == 500
-    assert "The image could not be saved (the disk is full or not writable)" in visible_text(
-        response
-    )
-    assert db.session.scalars(sa.select(ProductImage)).all() == []
-    assert _audits(db, "product.image_add") == []
-    assert _reload(db, product.id).version == 1
+    _assert_not_saved(response, db, product)
     # Nothing is left behind to fill the disk further: no copy, no partial file.
     assert [p for p in disk.rglob("*") if p.is_file()] == []
     # And once there is room again the same upload works.

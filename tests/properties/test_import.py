@@ -35,8 +35,9 @@ from shop.catalog.models import Brand, Category, Product, ProductStatus, Variant
 from shop.catalog.transfer import REQUIRED_COLUMNS
 from shop.catalog.transfer.parsing import NAME_MAX, PRODUCT_NAME_MAX, SKU_MAX, VARIANT_LABEL_MAX
 from shop.core.slugs import slugify
-from shop.inventory.models import StockAdjustment, StockRecord
+from shop.inventory.models import StockRecord
 from shop.inventory.services import create_stock_records
+from tests.stock import off_the_ledger
 
 INT_MAX = 2**31 - 1  # prices and stock are 32-bit integers on PostgreSQL
 REFUSED = "nothing was changed."
@@ -566,15 +567,7 @@ def _assert_applied(db: SQLAlchemy, stdout: str, plan: Plan, before: dict[str, A
         names = list(db.session.scalars(sa.select(model.name)))
         assert len({n.casefold() for n in names}) == len(names), names
     # Every stock change went through the ledger: adjustments add up to what is on hand.
-    ledger = dict(
-        db.session.execute(
-            sa.select(StockAdjustment.variant_id, sa.func.sum(StockAdjustment.delta)).group_by(
-                StockAdjustment.variant_id
-            )
-        ).all()
-    )
-    for record in db.session.scalars(sa.select(StockRecord)):
-        assert ledger.get(record.variant_id, 0) == record.on_hand, record.variant_id
+    assert off_the_ledger(db) == []
     db.session.rollback()
 
 
