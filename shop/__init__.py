@@ -57,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from shop.admin.dashboard import init_dashboard_admin
     from shop.admin.linking import init_linking_admin
     from shop.admin.orders import init_orders_admin
+    from shop.admin.pages import init_pages_admin
     from shop.admin.products import init_products_admin
     from shop.admin.questions import init_questions_admin
     from shop.admin.records import init_records_admin
@@ -73,6 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from shop.links.services import init_stats
     from shop.links.views import bp as links_bp
     from shop.orders.views import bp as orders_bp
+    from shop.pages import init_pages
     from shop.payments.gateway import init_payments
     from shop.payments.views import bp as payments_bp
     from shop.search.views import bp as search_bp
@@ -90,6 +92,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_products_admin(app)
     init_answers_admin(app)
     init_linking_admin(app)
+    init_pages_admin(app)
     init_staff_admin(app)
     init_records_admin(app)
     app.register_blueprint(catalog_bp)
@@ -102,6 +105,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_payments(app)
     app.register_blueprint(search_bp)
     app.register_blueprint(seo_bp)
+    init_pages(app)
     register_cart(app)
     register_cli(app)
 

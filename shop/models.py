@@ -15,6 +15,7 @@ from shop.links.models import (
 )
 from shop.mail.models import OutboxMessage
 from shop.orders.models import Order, OrderEvent, OrderLine
+from shop.pages.models import Page
 from shop.payments.models import StripeEvent
 from shop.search.models import SearchDocument
 
@@ -35,6 +36,7 @@ __all__ = [
     "OrderEvent",
     "OrderLine",
     "OutboxMessage",
+    "Page",
     "Product",
     "ProductImage",
     "ReaderQuestion",

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, render_template
 
 from shop.catalog import queries as catalog_queries
 from shop.editorial import queries as editorial_queries
+from shop.pages import queries as pages_queries
 from shop.seo import queries
 
 bp = Blueprint("seo", __name__)
@@ -14,7 +15,11 @@ bp = Blueprint("seo", __name__)
 @bp.get("/sitemap.xml")
 def sitemap() -> Response:
     """List every public page a search engine should index, with its last change."""
-    entries = queries.dated(catalog_queries.sitemap_entries() + editorial_queries.sitemap_entries())
+    entries = queries.dated(
+        catalog_queries.sitemap_entries()
+        + editorial_queries.sitemap_entries()
+        + pages_queries.sitemap_entries()
+    )
     products_changed = queries.latest_product_change()
     answers_changed = queries.latest_answer_change()
     # The home page shows featured products and the latest answers; each index shows one.

@@ -24,6 +24,7 @@ from shop.editorial.models import Answer
 from shop.inventory.models import StockRecord
 from shop.links.services import link_product
 from shop.orders.services import LineSnapshot, create_pending_order
+from shop.pages.services import ensure_standard_pages
 from tests.factories import make_answer, make_product, make_question
 from tests.fixtures_staff import sign_in
 from tests.html import csrf_token
@@ -48,6 +49,7 @@ ACCESS: dict[str, Any] = {
     "/admin/preview": (EDITOR,),
     "/admin/answers": (EDITOR,),
     "/admin/links": (EDITOR,),
+    "/admin/pages": (EDITOR,),
     "/admin/data": STAFF,
     "/admin/data/static": PUBLIC,  # Flask-Admin's bundled CSS and JavaScript
     "/admin/data/products": (EDITOR,),
@@ -118,6 +120,7 @@ def world(db: SQLAlchemy, make_staff: Callable[..., StaffUser]) -> dict[str, Any
         email="buyer@example.com",
     )
     colleague = make_staff("colleague@example.com", EDITOR)
+    ensure_standard_pages()
     db.session.commit()
     return {
         "product_id": product.id,
@@ -132,6 +135,7 @@ def world(db: SQLAlchemy, make_staff: Callable[..., StaffUser]) -> dict[str, Any
         "direction": "up",
         "export_type": "csv",
         "filename": "admin/css/bootstrap4/admin.css",
+        "slug": "contact",
     }
 
 
