@@ -21,6 +21,7 @@ from shop.demo.editorial import (
 )
 from shop.demo.loader import DemoLoadError, load_curated, load_synthetic, shop_is_empty
 from shop.demo.orders import ORDER_DAYS, OrderLoadResult, load_past_orders
+from shop.demo.pages import load_pages
 from shop.extensions import db
 from shop.orders.models import OrderStatus
 from shop.search.services import reindex
@@ -36,6 +37,7 @@ DEMO_STAFF = (
 DEMO_STAFF_PASSWORD = "skin-shop-demo"  # noqa: S105 - documented demo credential
 
 T = TypeVar("T")
+PAGES_LOADED = "Wrote the contact, shipping and returns, privacy, terms and about pages."
 
 
 def _orders_summary(result: OrderLoadResult) -> str:
@@ -106,6 +108,7 @@ def load_command(
             f"brands in {curated.categories} categories, {curated.concerns} skin concerns."
         )
         column = load_editorial(media_root)
+        load_pages()
         if current_app.config["SHOP_ENV"] != "production":
             for email, role in DEMO_STAFF:
                 create_staff(email, DEMO_STAFF_PASSWORD, role)
@@ -118,6 +121,7 @@ def load_command(
             f"{column['topics']} editorial topics, {column['links']} product recommendations, "
             f"and {column['questions']} reader questions."
         )
+        click.echo(PAGES_LOADED)
         if products is not None and products > curated.products:
             _with_progress(
                 "Generating products",
@@ -163,3 +167,15 @@ def load_command(
     click.echo(
         f"Images written to the bucket {where}." if where else f"Images written to {media_root}."
     )
+
+
+@demo_cli.command("pages")
+def pages_command() -> None:
+    """Write the demo copy into the shop's own pages (replacing what they say now)."""
+    try:
+        load_pages()
+        db.session.commit()
+    except DemoLoadError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc} Nothing was written.") from exc
+    click.echo(PAGES_LOADED)

@@ -30,6 +30,7 @@ from shop.accounts.services import create_staff
 from shop.demo.cli import DEMO_STAFF, DEMO_STAFF_PASSWORD
 from shop.demo.editorial import load_editorial
 from shop.demo.loader import load_curated
+from shop.demo.pages import load_pages
 from tests.conftest import skip_or_fail
 from tests.fixtures_live import LiveServer
 from tests.fixtures_mail import SmtpServer
@@ -71,6 +72,7 @@ def demo_shop(
     media_root = Path(app.config["MEDIA_ROOT"])
     load_curated(media_root, app.config["SHOP_CURRENCY"])
     load_editorial(media_root)
+    load_pages()
     staff = {}
     for email, role in DEMO_STAFF:
         create_staff(email, STAFF_PASSWORD, role)
