@@ -213,3 +213,14 @@ def test_the_demo_shop_forgives(
         key = hits(named, group) if group == "products" else answer_slugs(named)
         assert set(key) <= set(found), group
         assert key
+
+
+def test_a_new_product_s_words_are_corrected_to_at_once(
+    client: FlaskClient, db: SQLAlchemy, counter: dict[str, Any]
+) -> None:
+    assert "Nothing matched “azelaik”" in visible_text(search_page(client, "azelaik"))
+    make_product("Azelaic Acid Suspension", slug="azelaic-suspension")
+    db.session.commit()
+    response = search_page(client, "azelaik")
+    assert "Showing results for azelaic" in visible_text(response)
+    assert hits(response, "products") == ["Azelaic Acid Suspension"]
