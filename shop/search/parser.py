@@ -7,6 +7,13 @@ remaining term is quoted for the engine. Dropping the stop words here, with the 
 PostgreSQL's 'english' configuration uses, makes SQLite's FTS5 (which keeps every word)
 require the same words PostgreSQL does, so "how do I start retinol" looks for "start"
 and "retinol" on both.
+
+A question is read for its key terms: the words that only make it a question ("what
+helps with", "best", "recommend") are dropped too, and its terms are searched for as
+any-of, best matches first, so asking never finds less than naming the thing.
+
+Each term is searched for as typed and in its other spellings (`shop.search.spelling`):
+"moisturiser" also looks for "moisturizer", and "spf50" also for the phrase "spf 50".
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from shop.search.spelling import spelling_variants, split_number
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 10
@@ -39,6 +48,17 @@ _ENGLISH_STOP = """
     just don should now
 """
 STOP_WORDS = frozenset(_ENGLISH_STOP.split())
+# Words that make a search a question without saying what it is about. Dropped from
+# question-like searches only (a product may be called "Good Genes"), and only while a
+# word is left.
+_QUESTION_FILLER = """
+    help helps helping helpful best good better great recommend recommended recommendation
+    recommendations suggest suggestion suggestions advice tips tip anything something
+    really please need needs want wants get getting use using used work works working way
+    ways thing things would could might must also much many ok okay actually right
+    everyday
+"""
+QUESTION_FILLER = frozenset(_QUESTION_FILLER.split())
 
 
 @dataclass(frozen=True)
@@ -54,19 +74,42 @@ class SearchQuery:
         """True when there is nothing to search for (blank, punctuation, only stop words)."""
         return not self.terms
 
+    def alternatives(self, term: str) -> tuple[tuple[str, ...], ...]:
+        """The ways `term` is searched for: as typed, its other spellings, split at numbers."""
+        found: list[tuple[str, ...]] = [(term,)]
+        found += [(v,) for v in spelling_variants(term) if v not in STOP_WORDS]
+        parts = split_number(term)
+        if len(parts) > 1 and not any(p in STOP_WORDS for p in parts):
+            found.append(parts)
+        return tuple(found)
+
     def fts5(self, match_any: bool = False) -> str:
         """The query for SQLite's `MATCH`: quoted terms, the last one as a prefix."""
-        quoted = ['"' + term.replace('"', '""') + '"' for term in self.terms]
-        if quoted and len(self.terms[-1]) >= MIN_PREFIX_CHARS:
-            quoted[-1] += "*"
-        return (" OR " if match_any else " ").join(quoted)
+        groups = []
+        for index, term in enumerate(self.terms):
+            last = index == len(self.terms) - 1
+            phrases = []
+            for words in self.alternatives(term):
+                phrase = '"' + " ".join(words).replace('"', '""') + '"'
+                if last and len(words[-1]) >= MIN_PREFIX_CHARS:
+                    phrase += "*"
+                phrases.append(phrase)
+            groups.append(phrases[0] if len(phrases) == 1 else "(" + " OR ".join(phrases) + ")")
+        return (" OR " if match_any else " AND ").join(groups)
 
     def tsquery(self, match_any: bool = False) -> str:
         """The query for PostgreSQL's `to_tsquery`: quoted lexemes, the last one as a prefix."""
-        quoted = ["'" + term.replace("\\", "\\\\").replace("'", "''") + "'" for term in self.terms]
-        if quoted and len(self.terms[-1]) >= MIN_PREFIX_CHARS:
-            quoted[-1] += ":*"
-        return (" | " if match_any else " & ").join(quoted)
+        groups = []
+        for index, term in enumerate(self.terms):
+            last = index == len(self.terms) - 1
+            phrases = []
+            for words in self.alternatives(term):
+                quoted = ["'" + w.replace("\\", "\\\\").replace("'", "''") + "'" for w in words]
+                if last and len(words[-1]) >= MIN_PREFIX_CHARS:
+                    quoted[-1] += ":*"
+                phrases.append(" <-> ".join(quoted))
+            groups.append(phrases[0] if len(phrases) == 1 else "(" + " | ".join(phrases) + ")")
+        return (" | " if match_any else " & ").join(groups)
 
 
 def parse_query(raw: str | None) -> SearchQuery:
@@ -75,6 +118,9 @@ def parse_query(raw: str | None) -> SearchQuery:
     text = unicodedata.normalize("NFKC", (raw or "")[: MAX_QUERY_CHARS * 2])
     text = text[:MAX_QUERY_CHARS].strip()
     words = _WORD.findall(text)
+    question_like = bool(words) and (
+        words[0].lower() in QUESTION_WORDS or text.endswith("?") or len(words) >= QUESTION_MIN_WORDS
+    )
     terms: list[str] = []
     for word in words:
         if word in OPERATORS:
@@ -83,9 +129,6 @@ def parse_query(raw: str | None) -> SearchQuery:
         if term in STOP_WORDS or term in terms:
             continue
         terms.append(term)
-        if len(terms) == MAX_TERMS:
-            break
-    question_like = bool(words) and (
-        words[0].lower() in QUESTION_WORDS or text.endswith("?") or len(words) >= QUESTION_MIN_WORDS
-    )
-    return SearchQuery(text=text, terms=tuple(terms), question_like=question_like)
+    if question_like:
+        terms = [term for term in terms if term not in QUESTION_FILLER] or terms
+    return SearchQuery(text=text, terms=tuple(terms[:MAX_TERMS]), question_like=question_like)

@@ -9,10 +9,21 @@ draft never shows and a scheduled answer appears at its time.
 A page costs the same few statements however many hits it shows: one count and one
 page of hits per group (product images come in one more), and, only when nothing has
 every word, the counts again for hits with any of them.
+
+When nothing at all is found, words the shop does not know are corrected to the nearest
+word it does (`shop.search.spelling`), and the corrected search is shown if it finds
+anything ("Showing results for retinol"). The vocabulary is the words of what visitors
+may see, read from the index once per state of the content and kept in the process, so
+a correction never proposes a word from a draft, and both databases propose the same.
 """
 
 from __future__ import annotations
 
+import re
+import threading
+import time
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -23,13 +34,14 @@ from sqlalchemy.orm import QueryableAttribute, selectinload
 
 from shop.catalog.models import Product, ProductStatus
 from shop.catalog.queries import ProductCard, card_columns, variant_summary
-from shop.core.models import utcnow
+from shop.core.models import ContentVersion, utcnow
 from shop.core.pagination import Page
 from shop.editorial.models import Answer
 from shop.editorial.queries import is_public
 from shop.extensions import db
 from shop.search.models import FTS_TABLE, SQLITE_WEIGHTS, VECTOR_COLUMN, SearchDocument
-from shop.search.parser import SearchQuery, parse_query
+from shop.search.parser import _WORD, MAX_TERM_CHARS, STOP_WORDS, SearchQuery, parse_query
+from shop.search.spelling import Vocabulary
 
 PRODUCTS = "products"
 ANSWERS = "answers"
@@ -96,6 +108,8 @@ class SearchResults:
     relaxed: bool = False
     # Only one group was asked for (`?group=`), page by page.
     group: str | None = None
+    # What was typed, when these are the results of a corrected spelling of it.
+    corrected_from: SearchQuery | None = None
 
     @property
     def total(self) -> int:
@@ -123,12 +137,17 @@ def highlighted(text: str | None) -> Markup:
 
 
 def search(
-    text: str | None, group: str | None = None, page: int = 1, now: datetime | None = None
+    text: str | None,
+    group: str | None = None,
+    page: int = 1,
+    now: datetime | None = None,
+    correct: bool = True,
 ) -> SearchResults:
     """Search products and answers; question-like searches list answers first.
 
     With `group`, return that group alone, `page` by page; otherwise the first hits of
-    each group.
+    each group. When nothing matches and `correct` holds, search for the nearest words
+    the shop knows instead, if that finds anything.
     """
     query = parse_query(text)
     kinds = [group] if group in GROUPS else list(GROUPS)
@@ -137,10 +156,18 @@ def search(
     if query.is_empty:
         return SearchResults(query, [], group=group if group in GROUPS else None)
     now = now or utcnow()
-    relaxed = False
-    fts = _engine(query, match_any=False)
+    # A question is searched for any of its key terms, best first: asking never finds
+    # less than naming the thing asked about.
+    fts = _engine(query, match_any=query.question_like)
     totals = {kind: _count(kind, fts, now) for kind in kinds}
-    if not any(totals.values()) and len(query.terms) > 1:
+    relaxed = False
+    corrected_from = None
+    if not any(totals.values()) and correct and (better := _corrected(query, now)):
+        better_fts = _engine(better, match_any=better.question_like)
+        better_totals = {kind: _count(kind, better_fts, now) for kind in kinds}
+        if any(better_totals.values()):
+            query, fts, totals, corrected_from = better, better_fts, better_totals, query
+    if not any(totals.values()) and len(query.terms) > 1 and not query.question_like:
         relaxed = True
         fts = _engine(query, match_any=True)
         totals = {kind: _count(kind, fts, now) for kind in kinds}
@@ -157,7 +184,102 @@ def search(
             fetch = _product_hits if kind == PRODUCTS else _answer_hits
             hits = fetch(fts, now, per_page, (number - 1) * per_page)
         groups.append(GroupResults(kind, Page(hits, number, per_page, total)))
-    return SearchResults(query, groups, relaxed, kinds[0] if single else None)
+    return SearchResults(
+        query, groups, relaxed, kinds[0] if single else None, corrected_from=corrected_from
+    )
+
+
+def _corrected(query: SearchQuery, now: datetime) -> SearchQuery | None:
+    """The query with each word the shop does not know put right, or None if none can be."""
+    vocabulary = vocabulary_now(now)
+    fixes: dict[str, str] = {}
+    for index, term in enumerate(query.terms):
+        last = index == len(query.terms) - 1
+        if not vocabulary.knows(term, prefix=last) and (nearest := vocabulary.closest(term)):
+            fixes[term] = nearest
+    if not fixes:
+        return None
+
+    def fix(word: re.Match[str]) -> str:
+        return fixes.get(word.group().lower()[:MAX_TERM_CHARS], word.group())
+
+    # The visitor's own words with the misspelt ones replaced, read again as typed.
+    return parse_query(_WORD.sub(fix, query.text))
+
+
+# A vocabulary is rebuilt when the index gains, loses or hides documents, and otherwise
+# at most this often while the content version moves: stock changes move it too, and a
+# rebuild reads every document (about two seconds for 15,000 on a busy machine). Until
+# then an edited word is not yet proposed: no result depends on it, only a suggestion.
+REFRESH_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class _Built:
+    state: tuple[Any, ...]
+    version: int | None
+    at: float
+    vocabulary: Vocabulary
+
+
+_vocabularies: dict[str, _Built] = {}
+_vocabulary_lock = threading.Lock()
+
+
+def vocabulary_now(now: datetime) -> Vocabulary:
+    """The words of everything visitors may see now, kept while the content stays the same."""
+    version, *state = _content_state(now)
+    key = str(db.engine.url)
+    built = _vocabularies.get(key)
+    moment = time.monotonic()
+    fresh = built is not None and (built.version == version or moment - built.at < REFRESH_SECONDS)
+    if built is not None and fresh and built.state == tuple(state):
+        return built.vocabulary
+    vocabulary = Vocabulary(_public_words(now))
+    with _vocabulary_lock:
+        _vocabularies[key] = _Built(tuple(state), version, moment, vocabulary)
+    return vocabulary
+
+
+def _content_state(now: datetime) -> tuple[Any, ...]:
+    # The content version moves with every committed change; the counts also see a change
+    # not yet committed or made around the ORM, and the public ones a scheduled answer
+    # coming due. All in one statement.
+    def scalar(stmt: sa.Select[Any]) -> sa.ScalarSelect[Any]:
+        return stmt.scalar_subquery()
+
+    row = db.session.execute(
+        sa.select(
+            scalar(sa.select(ContentVersion.version).where(ContentVersion.id == 1)),
+            scalar(sa.select(sa.func.count()).select_from(SearchDocument)),
+            scalar(sa.select(sa.func.max(SearchDocument.id))),
+            scalar(sa.select(sa.func.count()).select_from(Product).where(_public(PRODUCTS, now))),
+            scalar(sa.select(sa.func.count()).select_from(Answer).where(_public(ANSWERS, now))),
+        )
+    ).one()
+    return tuple(row)
+
+
+def _public_words(now: datetime) -> Counter[str]:
+    """Every word of the public products' and answers' documents, with how often it appears."""
+    public = sa.or_(
+        SearchDocument.product_id.in_(sa.select(Product.id).where(_public(PRODUCTS, now))),
+        SearchDocument.answer_id.in_(sa.select(Answer.id).where(_public(ANSWERS, now))),
+    )
+    rows = db.session.execute(
+        sa.select(SearchDocument.title, SearchDocument.keywords, SearchDocument.body).where(public)
+    )
+    counts: Counter[str] = Counter()
+    for row in rows:
+        text = " ".join(row)
+        if not text.isascii():  # NFKC leaves ASCII as it is
+            text = unicodedata.normalize("NFKC", text)
+        counts.update(_WORD.findall(text.lower()))
+    # Filtered once per distinct word rather than once per occurrence.
+    for word in list(counts):
+        if len(word) > MAX_TERM_CHARS or word.isdigit() or word in STOP_WORDS:
+            del counts[word]
+    return counts
 
 
 def _engine(query: SearchQuery, match_any: bool) -> _Fts:

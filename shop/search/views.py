@@ -19,11 +19,16 @@ def _follow_changes(state: BlueprintSetupState) -> None:
 
 @bp.get("/search")
 def results() -> str:
-    """Show what matches ?q= among products and answers (?group= and ?page= for more)."""
+    """Show what matches ?q= among products and answers (?group= and ?page= for more).
+
+    A search that finds nothing is retried with its misspelt words corrected, unless
+    ?exact=1 asks for the words as typed.
+    """
     group = request.args.get("group", "", type=str)
     found = search(
         request.args.get("q", "", type=str),
         group=group if group in GROUPS else None,
         page=request.args.get("page", 1, type=int),
+        correct=request.args.get("exact", "", type=str) != "1",
     )
     return render_template("search/results.html", results=found, max_chars=MAX_QUERY_CHARS)

@@ -36,3 +36,22 @@ def test_a_visitor_finds_an_answer_and_a_product_from_the_header_search(
     expect(page.get_by_role("heading", level=1)).to_have_text("Barrier Repair Cream")
     expect(page.get_by_role("button", name=re.compile("Add to cart", re.I))).to_be_visible()
     shots(page, "product")
+
+
+def test_a_visitor_who_misspells_an_ingredient_still_finds_it(
+    demo_shop: DemoShop, page: Any, shots: Shots
+) -> None:
+    page.goto(demo_shop.url + "/")
+    box = page.get_by_role("searchbox").first
+    box.fill("niacinimide")
+    box.press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q=niacinimide"))
+    results = page.get_by_role("main")
+    expect(results.get_by_role("status")).to_contain_text("Showing results for niacinamide")
+    expect(results.locator(".search-hit-product").first).to_contain_text("Niacinamide")
+    shots(page, "corrected")
+
+    results.get_by_role("link", name="niacinimide").click()
+    page.wait_for_url(re.compile(r"exact=1"))
+    expect(page.get_by_role("main")).to_contain_text("Nothing matched “niacinimide”")
+    shots(page, "as-typed")

@@ -37,14 +37,14 @@ def test_nothing_to_search_for(typed: str) -> None:
 
 def test_engine_queries_quote_every_term_and_prefix_the_last() -> None:
     query = parse_query('barrier "rep')
-    assert query.fts5() == '"barrier" "rep"*'
+    assert query.fts5() == '"barrier" AND "rep"*'
     assert query.fts5(match_any=True) == '"barrier" OR "rep"*'
     assert query.tsquery() == "'barrier' & 'rep':*"
     assert query.tsquery(match_any=True) == "'barrier' | 'rep':*"
 
 
 def test_a_one_letter_last_term_is_not_a_prefix() -> None:
-    assert parse_query("vitamin c").fts5() == '"vitamin" "c"'
+    assert parse_query("vitamin c").fts5() == '"vitamin" AND "c"'
     assert parse_query("vitamin c").tsquery() == "'vitamin' & 'c'"
 
 
@@ -73,3 +73,32 @@ def test_length_and_term_count_are_capped() -> None:
 )
 def test_question_like(typed: str, question_like: bool) -> None:
     assert parse_query(typed).question_like is question_like
+
+
+def test_other_spellings_are_searched_too() -> None:
+    query = parse_query("moisturiser cream")
+    assert query.terms == ("moisturiser", "cream")
+    assert query.fts5() == '("moisturiser" OR "moisturizer") AND "cream"*'
+    assert query.tsquery() == "('moisturiser' | 'moisturizer') & 'cream':*"
+
+
+def test_numbers_run_into_letters_are_also_searched_apart() -> None:
+    query = parse_query("spf50")
+    assert query.fts5() == '("spf50"* OR "spf 50"*)'
+    assert query.tsquery() == "('spf50':* | 'spf' <-> '50':*)"
+    assert parse_query("50ml tube").fts5() == '("50ml" OR "50 ml") AND "tube"*'
+
+
+@pytest.mark.parametrize(
+    ("typed", "terms"),
+    [
+        ("what helps with rosacea?", ("rosacea",)),
+        ("What is the best moisturiser for my dry skin?", ("moisturiser", "dry", "skin")),
+        ("can you recommend a good sunscreen", ("sunscreen",)),
+        ("how do I use retinol?", ("retinol",)),
+        ("what helps?", ("helps",)),  # nothing but question words: keep them
+        ("Good Genes", ("good", "genes")),  # a name, not a question
+    ],
+)
+def test_questions_are_searched_for_their_key_terms(typed: str, terms: tuple[str, ...]) -> None:
+    assert parse_query(typed).terms == terms
