@@ -203,10 +203,10 @@ def start_checkout(cart_token: str | None, answers_read: Sequence[int] = ()) -> 
                     "Please check your cart."
                 ) from exc
             # Stripe wants at least 30 minutes from the moment it creates the session; a
-            # minute more covers the time until our request reaches it.
-            order.checkout_expires_at = utcnow() + timedelta(
-                minutes=int(current_app.config["CHECKOUT_SESSION_MINUTES"]) + 1
-            )
+            # minute more covers the time until our request reaches it (but never past the
+            # 24 hours it allows at most).
+            minutes = int(current_app.config["CHECKOUT_SESSION_MINUTES"]) + 1
+            order.checkout_expires_at = utcnow() + timedelta(minutes=min(minutes, 24 * 60))
             db.session.commit()
     if order.checkout_url and order.stripe_session_id:
         return order.checkout_url
