@@ -43,7 +43,7 @@ from shop.orders.services import (
     fulfil_checkout,
     shipping_for,
 )
-from shop.payments.exceptions import PaymentError
+from shop.payments.exceptions import PaymentError, PaymentUnavailable
 from shop.payments.gateway import CheckoutRequest, LineItem, ShippingOption, gateway
 from shop.payments.webhooks import facts_from
 
@@ -217,10 +217,24 @@ def start_checkout(cart_token: str | None, answers_read: Sequence[int] = ()) -> 
         close_unpaid(
             order, OrderStatus.CANCELLED, f"Stripe could not start the checkout: {exc.message}"
         )
+        number = order.number
         db.session.commit()
+        if isinstance(exc, PaymentUnavailable):  # a timeout, a 5xx, a 429: it may pass
+            raise CheckoutError(
+                "We could not reach our payment provider, so nothing was charged. "
+                "Please try again in a minute."
+            ) from exc
+        # Stripe said no to what the shop sent: trying again sends the same. Staff must look.
+        logger.error(
+            "Stripe refused to start the checkout of order %s (request %s): %s",
+            number,
+            exc.request_id or "without an id",
+            exc.stripe_message or exc.message,
+        )
         raise CheckoutError(
-            "We could not reach our payment provider, so nothing was charged. "
-            "Please try again in a minute."
+            "The payment could not be started, so nothing was charged and the items are no "
+            "longer set aside for you. The problem is on our side and we have been told; "
+            "please contact us if you would like to order."
         ) from exc
     db.session.execute(
         sa.update(Order)
