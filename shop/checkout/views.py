@@ -68,6 +68,7 @@ def cancel() -> Response:
             db.session.rollback()
     if left.outcome is LeftPayment.PAID and left.session_id:
         # Paid just before coming back: show the confirmation, not the cart.
+        deliver_queued_now()
         return redirect(url_for("checkout.success", session_id=left.session_id), code=303)
     flash("You left the payment page. Nothing was charged, and your cart is as you left it.")
     return redirect(url_for("cart.view"), code=303)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 
 from shop.inventory.models import StockRecord
+from shop.mail.models import OutboxMessage
 from shop.orders.models import Order, OrderStatus
 from tests.factories import make_product
 from tests.fixtures_live import LiveServer, Shopper
@@ -194,3 +195,8 @@ def test_paid_then_back_releases_nothing_and_shows_the_order(
     stripe_sandbox.flush()
     stripe_sandbox.wait_for_webhooks()
     assert _statuses(db) == [OrderStatus.PAID]
+    mails = db.session.scalars(
+        sa.select(OutboxMessage.to_address).where(OutboxMessage.kind == "order_paid")
+    ).all()
+    db.session.rollback()
+    assert mails == ["quick@example.com"]  # one confirmation, though the webhook came too
