@@ -14,6 +14,8 @@ from typing import Any
 
 from babel.numbers import is_currency
 
+from shop.payments.shipping_countries import STRIPE_SHIPPING_COUNTRIES
+
 ENVIRONMENTS = ("development", "production", "testing")
 DEFAULT_SECRET_PLACEHOLDERS = {"", "dev", "changeme", "change-me", "secret"}
 
@@ -195,9 +197,43 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
     if "DATABASE_URL" in overrides:
         overrides = {k: v for k, v in overrides.items() if k != "DATABASE_URL"}
     config.update(overrides)
+    _refuse_unusable_checkout(config)
     if env == "production":
         _refuse_unsafe_production(config)
     return config
+
+
+# Stripe expires a Checkout Session between 30 minutes and 24 hours after creating it.
+CHECKOUT_MINUTES_RANGE = (30, 1440)
+# Codes people write for a country that are not its ISO 3166-1 alpha-2 code.
+COUNTRY_CODE_MISTAKES = {"UK": "GB", "EL": "GR"}
+
+
+def _refuse_unusable_checkout(config: dict[str, Any]) -> None:
+    """Refuse checkout settings Stripe would refuse at every checkout (in every profile)."""
+    countries = list(config["SHOP_SHIPPING_COUNTRIES"])
+    if not countries:
+        raise ConfigError(
+            "SHOP_SHIPPING_COUNTRIES is empty: name at least one country to ship to, as "
+            "ISO 3166-1 alpha-2 codes separated by commas (e.g. US,CA)."
+        )
+    for code in countries:
+        if code in STRIPE_SHIPPING_COUNTRIES:
+            continue
+        hint = COUNTRY_CODE_MISTAKES.get(code)
+        suggestion = f" (did you mean {hint}?)" if hint else ""
+        raise ConfigError(
+            f"SHOP_SHIPPING_COUNTRIES has {code!r}, which is not an ISO 3166-1 alpha-2 code "
+            f"Stripe Checkout can ship to{suggestion}: use two-letter codes separated by "
+            "commas, e.g. US,CA,GB."
+        )
+    low, high = CHECKOUT_MINUTES_RANGE
+    minutes = config["CHECKOUT_SESSION_MINUTES"]
+    if not isinstance(minutes, int) or not low <= minutes <= high:
+        raise ConfigError(
+            f"CHECKOUT_SESSION_MINUTES must be between {low} and {high:,} (Stripe keeps a "
+            f"Checkout Session open at least 30 minutes and at most 24 hours), got {minutes!r}."
+        )
 
 
 STRIPE_KEY_PREFIXES = ("sk_live_", "sk_test_", "rk_live_", "rk_test_")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from shop import create_app
 from shop.config import ConfigError, load_config
+from shop.payments.shipping_countries import STRIPE_SHIPPING_COUNTRIES
+from shop.sandbox.core import default_shared_dir
 
 
 @pytest.fixture(autouse=True)
@@ -126,3 +129,65 @@ def test_the_shop_command_says_what_is_missing_and_fails(
     )
     assert done.returncode != 0
     assert "STRIPE_WEBHOOK_SECRET is not set" in done.stderr
+
+
+@pytest.mark.parametrize("profile", ["development", "production"])
+@pytest.mark.parametrize(
+    ("countries", "message"),
+    [
+        ("US,UK", r"SHOP_SHIPPING_COUNTRIES has 'UK'.*did you mean GB\?"),
+        ("USA", "SHOP_SHIPPING_COUNTRIES has 'USA'"),
+        ("US,XX", "SHOP_SHIPPING_COUNTRIES has 'XX'"),
+    ],
+)
+def test_shipping_countries_stripe_refuses_stop_the_start_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, profile: str, countries: str, message: str
+) -> None:
+    monkeypatch.setenv("SHOP_ENV", profile)
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("SHOP_SHIPPING_COUNTRIES", countries)
+    with pytest.raises(ConfigError, match=message):
+        load_config(str(tmp_path))
+
+
+def test_shipping_countries_are_read_as_upper_case_codes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SHOP_SHIPPING_COUNTRIES", " us, gb ,ie")
+    assert load_config(str(tmp_path))["SHOP_SHIPPING_COUNTRIES"] == ["US", "GB", "IE"]
+
+
+@pytest.mark.parametrize("profile", ["development", "production"])
+@pytest.mark.parametrize("minutes", ["20", "29", "1441", "2000"])
+def test_checkout_minutes_outside_what_stripe_allows_stop_the_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, profile: str, minutes: str
+) -> None:
+    monkeypatch.setenv("SHOP_ENV", profile)
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("CHECKOUT_SESSION_MINUTES", minutes)
+    with pytest.raises(ConfigError, match=r"CHECKOUT_SESSION_MINUTES must be between 30 and 1,440"):
+        load_config(str(tmp_path))
+
+
+@pytest.mark.parametrize("minutes", ["30", "1440"])
+def test_checkout_minutes_at_the_limits_are_taken(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, minutes: str
+) -> None:
+    monkeypatch.setenv("CHECKOUT_SESSION_MINUTES", minutes)
+    assert load_config(str(tmp_path))["CHECKOUT_SESSION_MINUTES"] == int(minutes)
+
+
+def test_the_shipping_country_list_is_stripes() -> None:
+    """The shop's copy of the countries equals the enum in Stripe's spec, when it is here."""
+    shared = default_shared_dir()
+    spec_file = shared / "spec3.checkout-subset.json" if shared else None
+    if spec_file is None or not spec_file.exists():
+        pytest.skip(
+            "Stripe's spec (../shared/stripe or STRIPE_SHARED_DIR) is absent: "
+            "the shop's shipping country list was not compared with it"
+        )
+    spec = json.loads(spec_file.read_text())
+    body = spec["paths"]["/v1/checkout/sessions"]["post"]["requestBody"]
+    form = body["content"]["application/x-www-form-urlencoded"]["schema"]["properties"]
+    countries = form["shipping_address_collection"]["properties"]["allowed_countries"]
+    assert set(countries["items"]["enum"]) == STRIPE_SHIPPING_COUNTRIES

@@ -59,7 +59,8 @@ class QuantityForm(CartForm):
 
 
 class AddToCartForm(QuantityForm):
-    """The product page's form; `next` is where to go afterwards (checked by the view)."""
+    """The product page's form; `next` is where to go afterwards (checked by the view): the
+    cart without it; a page's `#product-<slug>` card shows the confirmation beside it."""
 
     variant = StringField(
         "Size",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urldefrag
+
 from flask import (
     Blueprint,
     abort,
@@ -64,6 +66,28 @@ def _added(quantity: int, label: str) -> str:
     return f"Added {quantity} of {label} to your cart."
 
 
+# A flash with this category, and the card's id after it, is shown beside that product's card
+# (templates/links/_answer_products.html) rather than at the top of the page (base.html).
+BESIDE_CARD = "beside:"
+
+
+def card_id(slug: str) -> str:
+    """The id of a product's card on a page that lists it, for `#` links back to it."""
+    return f"product-{slug}"
+
+
+def _beside_card(back: str | None, sku: str) -> str | None:
+    """The flash category that shows the confirmation beside the product's card, when `back`
+    (a checked `next`) points at that card (`...#product-<slug>`)."""
+    fragment = urldefrag(back).fragment if back else ""
+    if not fragment:
+        return None
+    slug = product_slug_for_sku(sku[:64])
+    if slug is None or fragment != card_id(slug):
+        return None
+    return BESIDE_CARD + fragment
+
+
 def _back_to_cart() -> Response:
     return redirect(url_for("cart.view"), code=303)
 
@@ -109,8 +133,15 @@ def add() -> Response:
         return redirect(_product_page(form.variant.data), code=303)
     session[SESSION_KEY] = token
     session.permanent = True
-    flash(message)
-    response = redirect(safe_next(form.next.data) or url_for("cart.view"), code=303)
+    # Added from a page listing products (an answer's recommendations): back to that product's
+    # card, with the confirmation beside it, rather than at the top of a long page.
+    back = safe_next(form.next.data)
+    beside = _beside_card(back, form.variant.data)
+    if beside is None:
+        flash(message)
+    else:
+        flash(message, beside)
+    response = redirect(back or url_for("cart.view"), code=303)
     if credited is not None and count(credited, "add_to_carts"):
         response.call_on_close(stats_buffer().flush)
     return response

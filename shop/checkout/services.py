@@ -14,16 +14,24 @@ start_checkout, step by step:
    any database transaction so no lock waits on the network. If Stripe fails, the order
    is cancelled and its stock released at once: no pending order keeps stock.
 6. Store the session on the order, commit, and send the customer to Stripe.
+
+Back from Stripe's page without paying (its "Back to the shop" link, the session's
+`cancel_url`, signed for this order), `leave_payment_page` expires the session at Stripe and
+releases its hold at once; the cart stays as it was. A declined card does not end the
+session: the customer may try another card until they leave or the session expires.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from shop.cart.models import Cart
 from shop.cart.queries import cart_view
@@ -43,7 +51,7 @@ from shop.orders.services import (
     fulfil_checkout,
     shipping_for,
 )
-from shop.payments.exceptions import PaymentError
+from shop.payments.exceptions import PaymentError, PaymentUnavailable
 from shop.payments.gateway import CheckoutRequest, LineItem, ShippingOption, gateway
 from shop.payments.webhooks import facts_from
 
@@ -99,6 +107,15 @@ def _claim_cart(cart: Cart) -> bool:
     return won
 
 
+def _cancel_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="checkout-cancel")
+
+
+def cancel_token(order: Order) -> str:
+    """The signed token in an order's `cancel_url`: it names the order and cannot be made up."""
+    return str(_cancel_signer().dumps(order.public_id))
+
+
 def _checkout_request(order: Order) -> CheckoutRequest:
     config = current_app.config
     shipping_name, shipping_amount = shipping_for(order.subtotal)
@@ -121,7 +138,7 @@ def _checkout_request(order: Order) -> CheckoutRequest:
         success_url=config["SHOP_BASE_URL"]
         + url_for("checkout.success")
         + "?session_id={CHECKOUT_SESSION_ID}",
-        cancel_url=config["SHOP_BASE_URL"] + url_for("checkout.cancel", order=order.public_id),
+        cancel_url=config["SHOP_BASE_URL"] + url_for("checkout.cancel", token=cancel_token(order)),
         expires_at=order.checkout_expires_at,
         client_reference_id=str(order.id),
         metadata={
@@ -203,10 +220,10 @@ def start_checkout(cart_token: str | None, answers_read: Sequence[int] = ()) -> 
                     "Please check your cart."
                 ) from exc
             # Stripe wants at least 30 minutes from the moment it creates the session; a
-            # minute more covers the time until our request reaches it.
-            order.checkout_expires_at = utcnow() + timedelta(
-                minutes=int(current_app.config["CHECKOUT_SESSION_MINUTES"]) + 1
-            )
+            # minute more covers the time until our request reaches it (but never past the
+            # 24 hours it allows at most).
+            minutes = int(current_app.config["CHECKOUT_SESSION_MINUTES"]) + 1
+            order.checkout_expires_at = utcnow() + timedelta(minutes=min(minutes, 24 * 60))
             db.session.commit()
     if order.checkout_url and order.stripe_session_id:
         return order.checkout_url
@@ -217,10 +234,24 @@ def start_checkout(cart_token: str | None, answers_read: Sequence[int] = ()) -> 
         close_unpaid(
             order, OrderStatus.CANCELLED, f"Stripe could not start the checkout: {exc.message}"
         )
+        number = order.number
         db.session.commit()
+        if isinstance(exc, PaymentUnavailable):  # a timeout, a 5xx, a 429: it may pass
+            raise CheckoutError(
+                "We could not reach our payment provider, so nothing was charged. "
+                "Please try again in a minute."
+            ) from exc
+        # Stripe said no to what the shop sent: trying again sends the same. Staff must look.
+        logger.error(
+            "Stripe refused to start the checkout of order %s (request %s): %s",
+            number,
+            exc.request_id or "without an id",
+            exc.stripe_message or exc.message,
+        )
         raise CheckoutError(
-            "We could not reach our payment provider, so nothing was charged. "
-            "Please try again in a minute."
+            "The payment could not be started, so nothing was charged and the items are no "
+            "longer set aside for you. The problem is on our side and we have been told; "
+            "please contact us if you would like to order."
         ) from exc
     db.session.execute(
         sa.update(Order)
@@ -285,3 +316,76 @@ def release_expired_orders(limit: int = 50) -> int:
             db.session.rollback()
             logger.warning("order %s: Stripe unreachable; will try again", order.number)
     return settled
+
+
+class LeftPayment(enum.Enum):
+    """What coming back from Stripe's page without paying did."""
+
+    RELEASED = "released"  # the session was expired and the hold released
+    PAID = "paid"  # the session had been paid after all: fulfilled, nothing released
+    LATER = "later"  # Stripe could not be asked: the expiry sweep releases the hold later
+    UNCHANGED = "unchanged"  # not this cart's open checkout (forged, foreign, already closed)
+
+
+@dataclass(frozen=True)
+class LeftCheckout:
+    outcome: LeftPayment
+    session_id: str | None = None
+
+
+def _order_for_cancel(cart_token: str | None, token: str) -> Order | None:
+    """The pending order a cancel link names, if the link is genuine and the cart is ours."""
+    try:
+        public_id = _cancel_signer().loads(token)
+    except BadSignature:
+        return None
+    cart = get_cart(cart_token)
+    if cart is None:
+        return None
+    return db.session.scalar(
+        sa.select(Order).where(
+            Order.public_id == str(public_id),
+            Order.cart_id == cart.id,
+            Order.status == OrderStatus.PENDING,
+            Order.stripe_session_id.is_not(None),
+        )
+    )
+
+
+def leave_payment_page(cart_token: str | None, token: str) -> LeftCheckout:
+    """Close the checkout the customer walked away from and release its hold at once.
+
+    Only a genuine cancel link of this visitor's cart's pending order does anything. The
+    session is expired at Stripe first, so it can no longer be paid; if it was paid in the
+    meantime (paid, then "back"), the order is fulfilled instead and nothing is released. If
+    Stripe cannot be reached, the order is left as it is: the expiry sweep settles it later.
+    Flushes; the caller commits.
+    """
+    order = _order_for_cancel(cart_token, token)
+    if order is None or order.stripe_session_id is None:
+        return LeftCheckout(LeftPayment.UNCHANGED)
+    order_id, session_id, number = order.id, order.stripe_session_id, order.number
+    db.session.rollback()  # no transaction (nor SQLite's lock) waits on Stripe
+    try:
+        session = gateway().expire_checkout_session(session_id)
+    except PaymentError as exc:
+        db.session.rollback()
+        logger.warning(
+            "order %s: could not expire its session on the way back to the shop (%s); "
+            "the expiry sweep will release it",
+            number,
+            exc.message,
+        )
+        return LeftCheckout(LeftPayment.LATER, session_id)
+    locked = db.session.get(Order, order_id, with_for_update=True, populate_existing=True)
+    assert locked is not None
+    if session.status == "complete":
+        fulfil_checkout(locked, facts_from(session))
+        return LeftCheckout(LeftPayment.PAID, session_id)
+    if session.status == "expired":
+        # Stripe's "expired" event may have closed it a moment ago: released either way.
+        close_unpaid(
+            locked, OrderStatus.CANCELLED, "The customer left the payment page; hold released."
+        )
+        return LeftCheckout(LeftPayment.RELEASED, session_id)
+    return LeftCheckout(LeftPayment.UNCHANGED, session_id)

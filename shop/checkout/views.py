@@ -6,7 +6,13 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from werkzeug.wrappers import Response
 
 from shop.checkout.exceptions import CheckoutError
-from shop.checkout.services import confirm_from_success_page, start_checkout
+from shop.checkout.services import (
+    LeftCheckout,
+    LeftPayment,
+    confirm_from_success_page,
+    leave_payment_page,
+    start_checkout,
+)
 from shop.core.errors import DomainError
 from shop.extensions import db
 from shop.links.visit import answers_seen
@@ -51,6 +57,18 @@ def success() -> str | tuple[str, int]:
 
 @bp.get("/checkout/cancel")
 def cancel() -> Response:
-    """Back from Stripe without paying: the cart is as it was."""
+    """Back from Stripe without paying: close that checkout, release its hold, show the cart."""
+    token = request.args.get("token", "", type=str)
+    left = LeftCheckout(LeftPayment.UNCHANGED)
+    if 0 < len(token) <= 300:
+        try:
+            left = leave_payment_page(session.get("cart_token"), token)
+            db.session.commit()
+        except DomainError:
+            db.session.rollback()
+    if left.outcome is LeftPayment.PAID and left.session_id:
+        # Paid just before coming back: show the confirmation, not the cart.
+        deliver_queued_now()
+        return redirect(url_for("checkout.success", session_id=left.session_id), code=303)
     flash("You left the payment page. Nothing was charged, and your cart is as you left it.")
     return redirect(url_for("cart.view"), code=303)

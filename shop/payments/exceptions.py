@@ -6,7 +6,18 @@ from shop.core.errors import DomainError
 
 
 class PaymentError(DomainError):
-    """Stripe refused the request (bad parameters, a refund too large, ...)."""
+    """Stripe refused the request (bad parameters, a refund too large, ...).
+
+    `message` is safe to show; `stripe_message` and `request_id` are Stripe's own words and
+    request id, for the staff's log (Stripe's dashboard finds the request by that id).
+    """
+
+    def __init__(
+        self, message: str, *, stripe_message: str | None = None, request_id: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.stripe_message = stripe_message
+        self.request_id = request_id
 
 
 class PaymentUnavailable(PaymentError):

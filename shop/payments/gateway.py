@@ -15,6 +15,7 @@ import stripe
 from flask import Flask, current_app
 
 from shop.payments.exceptions import PaymentError, PaymentUnavailable
+from shop.payments.installation import idempotency_key as installation_key
 
 EXTENSION_KEY = "shop.payments"
 
@@ -34,7 +35,11 @@ class ShippingOption:
 
 @dataclass(frozen=True)
 class CheckoutRequest:
-    """Everything a Checkout Session is made from; amounts in minor units."""
+    """Everything a Checkout Session is made from; amounts in minor units.
+
+    `idempotency_key` names the attempt within this installation; the gateway puts the
+    installation's own prefix in front of it (as of every key it sends).
+    """
 
     idempotency_key: str
     currency: str
@@ -118,16 +123,18 @@ def session_from_event_object(data: dict[str, Any]) -> CheckoutSession:
 
 
 def _translate(exc: stripe.StripeError) -> PaymentError:
+    said = {"stripe_message": str(exc.user_message or exc), "request_id": exc.request_id}
     if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError) or (
         isinstance(exc, stripe.APIError) and not isinstance(exc, stripe.InvalidRequestError)
     ):
         return PaymentUnavailable(
-            "Our payment provider is not answering right now; please try again in a minute."
+            "Our payment provider is not answering right now; please try again in a minute.",
+            **said,
         )
     if isinstance(exc, stripe.AuthenticationError):
-        return PaymentUnavailable("Payments are misconfigured; the shop has been told.")
+        return PaymentUnavailable("Payments are misconfigured; the shop has been told.", **said)
     message = getattr(exc, "user_message", None) or str(exc) or "The payment was refused."
-    return PaymentError(message)
+    return PaymentError(message, **said)
 
 
 class PaymentGateway:
@@ -177,7 +184,7 @@ class PaymentGateway:
         try:
             session = self._client.v1.checkout.sessions.create(
                 params,  # type: ignore[arg-type]
-                {"idempotency_key": request.idempotency_key},
+                {"idempotency_key": installation_key(request.idempotency_key)},
             )
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
@@ -193,8 +200,11 @@ class PaymentGateway:
 
     def expire_checkout_session(self, session_id: str) -> CheckoutSession:
         """Close an open session so it can no longer be paid; returns its state either way."""
+        key = installation_key("expire", session_id)
         try:
-            session = self._client.v1.checkout.sessions.expire(session_id)
+            session = self._client.v1.checkout.sessions.expire(
+                session_id, options={"idempotency_key": key}
+            )
         except stripe.InvalidRequestError:
             # Already complete or expired: report what it is now.
             return self.retrieve_checkout_session(session_id)
@@ -205,14 +215,14 @@ class PaymentGateway:
     def create_refund(
         self, payment_intent_id: str, amount: int, reason: str | None, idempotency_key: str
     ) -> Refund:
-        """Refund part or all of a payment."""
+        """Refund part or all of a payment (`idempotency_key` gets this installation's prefix)."""
         params: dict[str, Any] = {"payment_intent": payment_intent_id, "amount": amount}
         if reason:
             params["reason"] = reason
         try:
             refund = self._client.v1.refunds.create(
                 params,  # type: ignore[arg-type]
-                {"idempotency_key": idempotency_key},
+                {"idempotency_key": installation_key(idempotency_key)},
             )
         except stripe.StripeError as exc:
             raise _translate(exc) from exc

@@ -24,6 +24,7 @@ from shop.orders.services import (
     create_pending_order,
     fulfil_checkout,
 )
+from shop.payments.models import Installation
 from tests.factories import make_answer, make_product
 from tests.fixtures_live import Shopper
 from tests.fixtures_staff import PASSWORD, sign_in
@@ -309,7 +310,9 @@ def test_a_partial_refund_goes_to_stripe_and_counts_once_confirmed(
         [sent] = stripe_sandbox.requests(path="/v1/refunds", method="POST")
         assert sent["params"]["amount"] == "1050"
         assert sent["params"]["reason"] == "requested_by_customer"
-        assert sent["idempotency_key"] == f"refund-{order_id}-0-1050"
+        prefix = db.session.scalar(sa.select(Installation.idempotency_prefix))
+        db.session.rollback()
+        assert sent["idempotency_key"] == f"{prefix}-refund-{order_id}-0-1050"
         _, _, status, refunded, _ = _order_values(db)
         assert status is OrderStatus.PARTIALLY_REFUNDED
         assert refunded == 1050

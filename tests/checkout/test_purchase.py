@@ -8,6 +8,8 @@ the shop is asked to do anything, because on SQLite an open transaction holds th
 from __future__ import annotations
 
 import json
+import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -109,7 +111,8 @@ def test_a_whole_purchase_pays_once_sells_stock_and_mails_the_customer(
     # What Stripe received: our prices from the database, an idempotency key from the order.
     [created] = stripe_sandbox.requests(path="/v1/checkout/sessions", method="POST")
     params = created["params"]
-    assert created["idempotency_key"].startswith(f"checkout-order-{order.id}-")
+    key = created["idempotency_key"]  # this installation's prefix, then the order
+    assert re.fullmatch(rf"[0-9a-f]{{16}}-checkout-order-{order.id}-\w+", key)
     assert params["mode"] == "payment"
     assert params["line_items"][0]["price_data"]["unit_amount"] == "2800"
     assert params["line_items"][0]["quantity"] == "2"
@@ -183,11 +186,45 @@ def test_stripe_failing_at_checkout_releases_the_stock_and_says_so(
     response = shopper.checkout()
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/cart")
-    assert "could not reach our payment provider" in shopper.cart_text()
+    said = shopper.cart_text()
+    assert "could not reach our payment provider" in said
+    assert "Please try again in a minute" in said  # a temporary failure: it may pass
+    assert "could not be started" not in said
     [order] = _orders(db)
     assert order.status is OrderStatus.CANCELLED
     assert _stock(db, cream["variant_id"]) == (5, 0)  # no pending order keeps stock
     assert "Barrier Cream" in shopper.cart_text()  # the cart is intact
+
+
+def test_stripe_refusing_the_checkout_says_it_could_not_start_and_logs_why(
+    db: SQLAlchemy,
+    app: Flask,
+    shopper: Shopper,
+    cream: dict[str, Any],
+    stripe_sandbox: StripeSandbox,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A session ending in 20 minutes is one Stripe refuses with a 400 (it wants 30 at least).
+    app.config["CHECKOUT_SESSION_MINUTES"] = 19
+    assert shopper.add(cream["slug"], cream["sku"], 2).status_code == 303
+    with caplog.at_level(logging.ERROR, logger="shop.checkout"):
+        response = shopper.checkout()
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/cart")
+    cart = shopper.cart_text()
+    assert "The payment could not be started, so nothing was charged" in cart
+    assert "try again in a minute" not in cart
+    assert "Barrier Cream" in cart  # the cart is intact
+    [order] = _orders(db)
+    assert order.status is OrderStatus.CANCELLED
+    assert _stock(db, cream["variant_id"]) == (5, 0)  # the hold is released
+    [refused] = stripe_sandbox.requests(path="/v1/checkout/sessions", method="POST")
+    [logged] = [r for r in caplog.records if r.name == "shop.checkout"]
+    assert logged.levelno == logging.ERROR
+    assert order.number in logged.getMessage()
+    assert "expires_at" in logged.getMessage()  # Stripe's own words, for staff
+    assert refused["status"] == 400
+    assert refused["id"] in logged.getMessage()
 
 
 def test_duplicate_webhooks_fulfil_once(
