@@ -122,7 +122,7 @@ def _detail(
         order=order,
         refundable=refundable,
         credits=credited_answers(order.id),
-        can_fulfil=order.status in FULFILLABLE,
+        can_fulfil=order.status in FULFILLABLE and order.shipped_at is None,
         can_refund=(
             order.status in REFUNDABLE and refundable > 0 and bool(order.stripe_payment_intent_id)
         ),

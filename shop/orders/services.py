@@ -336,6 +336,8 @@ def mark_fulfilled(
     carrier = " ".join(carrier.split())
     if len(carrier) > CARRIER_MAX:
         raise OrderError(f"Keep the carrier's name to {CARRIER_MAX} characters or fewer.")
+    if order.shipped_at is not None:
+        raise OrderError(f"Order {order.number} has already shipped.")
     known = known_carrier(carrier)
     # A known carrier's link is built from its pattern, never taken from staff.
     link = None if known is not None else checked_tracking_url(tracking_url)

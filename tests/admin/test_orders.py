@@ -23,6 +23,8 @@ from shop.orders.services import (
     PaymentFacts,
     create_pending_order,
     fulfil_checkout,
+    mark_fulfilled,
+    record_refund,
 )
 from tests.factories import make_answer, make_product
 from tests.fixtures_live import Shopper
@@ -232,6 +234,25 @@ def test_fulfilling_a_pending_order_is_refused(
         ).all()
         == []
     )
+
+
+def test_a_shipped_order_refunded_in_part_is_not_offered_for_shipping_again(
+    client: FlaskClient, db: SQLAlchemy, make_staff: MakeStaff
+) -> None:
+    order_id, _ = _order(db)
+    mark_fulfilled(order_id, "1Z999AA10123456784", "fedex")
+    order = db.session.get(Order, order_id)
+    assert order is not None
+    record_refund(order, 1000, "charge ch_1")
+    db.session.commit()
+    _signed_in(client, make_staff, StaffRole.FULFILMENT)
+
+    page = client.get(f"/admin/orders/{order_id}")
+    text = visible_text(page)
+    assert "Status partially refunded" in text
+    assert "with FedEx, tracking 1Z999AA10123456784" in text
+    assert "Mark fulfilled" not in text
+    assert f"/admin/orders/{order_id}/fulfil" not in page.get_data(as_text=True)
 
 
 def test_a_post_without_csrf_is_refused(

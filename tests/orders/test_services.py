@@ -297,3 +297,19 @@ def test_a_tracking_link_that_is_not_plain_https_is_refused(
         mark_fulfilled(order.id, "9400", "Purolator", staff_link)
     db.session.rollback()
     assert status_of(order) is OrderStatus.PAID
+
+
+def test_a_partly_refunded_order_that_has_shipped_cannot_ship_again(db: SQLAlchemy) -> None:
+    order = paid_order(db)
+    mark_fulfilled(order.id, "1Z999AA10123456784", "ups")
+    record_refund(order, 1000, "charge ch_1")
+    db.session.commit()
+    assert status_of(order) is OrderStatus.PARTIALLY_REFUNDED
+    with pytest.raises(OrderError, match="has already shipped"):
+        mark_fulfilled(order.id, "1Z999AA10123456785", "ups")
+    db.session.rollback()
+    assert (order.status, order.tracking_number) == (
+        OrderStatus.PARTIALLY_REFUNDED,
+        "1Z999AA10123456784",
+    )
+    assert len(_mails(db, "order_shipped")) == 1
