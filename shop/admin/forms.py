@@ -20,6 +20,14 @@ from wtforms.widgets import HiddenInput
 
 from shop.core.forms import ShopForm
 from shop.inventory.services import ADJUSTMENT_REASONS
+from shop.orders.exceptions import OrderError
+from shop.orders.tracking import (
+    CARRIER_MAX,
+    CARRIERS,
+    OTHER_CARRIER,
+    TRACKING_URL_MAX,
+    checked_tracking_url,
+)
 
 
 def _strip(value: object) -> object:
@@ -134,9 +142,33 @@ REFUND_REASONS = (
 )
 
 
-class FulfilForm(ShopForm):
-    """Mark an order shipped, with its tracking number."""
+CARRIER_CHOICES = (
+    SelectChoice("", "Choose the carrier"),
+    *(SelectChoice(carrier.code, carrier.name) for carrier in CARRIERS),
+    SelectChoice(OTHER_CARRIER, "Another carrier"),
+)
 
+
+class FulfilForm(ShopForm):
+    """Mark an order shipped: the carrier, the tracking number, and for a carrier the shop
+    does not know, its name and (optionally) an https tracking link."""
+
+    carrier = SelectField(
+        "Carrier",
+        choices=list(CARRIER_CHOICES),
+        validators=[InputRequired("Choose the carrier.")],
+        validate_choice=True,
+    )
+    other_carrier = StringField(
+        "Other carrier's name",
+        validators=[
+            Length(
+                max=CARRIER_MAX,
+                message=f"Keep the carrier's name to {CARRIER_MAX} characters or fewer.",
+            )
+        ],
+        filters=[_strip],
+    )
     tracking = StringField(
         "Tracking number",
         validators=[
@@ -148,10 +180,46 @@ class FulfilForm(ShopForm):
         ],
         filters=[_strip],
     )
+    tracking_url = StringField(
+        "Tracking link (another carrier only, https://)",
+        validators=[
+            Length(
+                max=TRACKING_URL_MAX,
+                message=f"Keep the tracking link to {TRACKING_URL_MAX} characters or fewer.",
+            )
+        ],
+        filters=[_strip],
+    )
+
+    def validate_carrier(self, field: SelectField) -> None:
+        if not field.data:
+            raise ValidationError("Choose the carrier.")
+
+    def validate_other_carrier(self, field: StringField) -> None:
+        if self.carrier.data == OTHER_CARRIER and not field.data:
+            raise ValidationError("Enter the name of the carrier.")
 
     def validate_tracking(self, field: StringField) -> None:
         if not field.data:
             raise ValidationError("Enter the tracking number.")
+
+    def validate_tracking_url(self, field: StringField) -> None:
+        if not field.data:
+            return
+        if self.carrier.data != OTHER_CARRIER:
+            raise ValidationError(
+                "Leave the link empty: the shop builds this carrier's tracking link itself."
+            )
+        try:
+            checked_tracking_url(field.data)
+        except OrderError as exc:
+            raise ValidationError(exc.message) from exc
+
+    def carrier_name(self) -> str:
+        """The carrier as the order records it: a known one's code or the typed name."""
+        if self.carrier.data == OTHER_CARRIER:
+            return str(self.other_carrier.data or "")
+        return str(self.carrier.data or "")
 
 
 class RefundForm(ShopForm):

@@ -35,6 +35,7 @@ from shop.orders.exceptions import OrderError
 from shop.orders.models import Order, OrderEvent, OrderStatus
 from shop.orders.queries import credited_answers, staff_order_page
 from shop.orders.services import mark_fulfilled, refundable_amount
+from shop.orders.tracking import CARRIERS
 from shop.payments.exceptions import PaymentError, PaymentUnavailable
 from shop.payments.gateway import gateway
 
@@ -121,13 +122,14 @@ def _detail(
         order=order,
         refundable=refundable,
         credits=credited_answers(order.id),
-        can_fulfil=order.status in FULFILLABLE,
+        can_fulfil=order.status in FULFILLABLE and order.shipped_at is None,
         can_refund=(
             order.status in REFUNDABLE and refundable > 0 and bool(order.stripe_payment_intent_id)
         ),
         fulfil_form=fulfil_form or FulfilForm(formdata=None),
         refund_form=refund_form or RefundForm(formdata=None),
         audit_entries=audit.entries("order", order_id, limit=AUDIT_ROWS),
+        carrier_names=[carrier.name for carrier in CARRIERS],
     ), status
 
 
@@ -149,16 +151,24 @@ def fulfil(order_id: int) -> tuple[str, int] | BaseResponse:
     tracking = str(form.tracking.data)
     before = order.status.value
     try:
-        order = mark_fulfilled(order_id, tracking)
+        order = mark_fulfilled(
+            order_id, tracking, form.carrier_name(), str(form.tracking_url.data or "")
+        )
+        by = f" with {order.carrier}" if order.carrier else ""
         audit.record(
             current_user.id,
             current_user.email,
             "order.fulfil",
             "order",
             order_id,
-            f"{order.number}: shipped, tracking {tracking}",
+            f"{order.number}: shipped{by}, tracking {tracking}",
             before={"status": before},
-            after={"status": order.status.value, "tracking": tracking},
+            after={
+                "status": order.status.value,
+                "carrier": order.carrier,
+                "tracking": tracking,
+                "tracking_url": order.tracking_url,
+            },
         )
         number = order.number
         db.session.commit()
@@ -241,7 +251,7 @@ def refund(order_id: int) -> tuple[str, int] | BaseResponse:
         "order",
         order_id,
         f"{number}: refund of {shown} requested ({reason}), Stripe refund {found.id}",
-        after={"amount": amount, "reason": reason, "refund_id": found.id},
+        after={"amount": shown, "reason": reason, "refund_id": found.id},
     )
     db.session.commit()
     flash(

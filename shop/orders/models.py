@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from babel import Locale
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.core.models import TimestampMixin, str_enum, utcnow
 from shop.extensions import Model
+from shop.orders.tracking import tracking_link
 
 
 class OrderStatus(enum.StrEnum):
@@ -95,6 +97,12 @@ class Order(TimestampMixin, Model):
     shipping_name: Mapped[str | None] = mapped_column(sa.String(200), default=None)
     shipping_address: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, default=None)
     review_reason: Mapped[str | None] = mapped_column(sa.String(300), default=None)
+    # How the parcel went: the carrier's name ("UPS", or one staff typed), its number, and
+    # a link staff gave for a carrier the shop does not know (https only; see tracking.py).
+    carrier: Mapped[str | None] = mapped_column(sa.String(40), default=None)
+    tracking_number: Mapped[str | None] = mapped_column(sa.String(100), default=None)
+    tracking_url: Mapped[str | None] = mapped_column(sa.String(500), default=None)
+    shipped_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), default=None)
     paid_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), default=None)
 
@@ -112,6 +120,43 @@ class Order(TimestampMixin, Model):
             if line.variant_id is not None:
                 held[line.variant_id] = held.get(line.variant_id, 0) + line.quantity
         return held
+
+    @property
+    def paid_amount(self) -> int:
+        """What the customer paid (the order total until Stripe has said)."""
+        return self.amount_paid if self.amount_paid is not None else self.total
+
+    @property
+    def remaining_amount(self) -> int:
+        """What stays paid after refunds, in minor units."""
+        return max(0, self.paid_amount - self.refunded_amount)
+
+    @property
+    def tracking_link(self) -> str | None:
+        """Where the customer can follow the parcel, or None to show the number alone."""
+        return tracking_link(self.carrier, self.tracking_number, self.tracking_url)
+
+    def address_lines(self) -> list[str]:
+        """The shipping address as a label reads, one line each (name first, country last).
+
+        City, state or province and postal code share a line ("Springfield, IL 62704").
+        """
+        address = self.shipping_address or {}
+
+        def part(key: str) -> str:
+            value = address.get(key)
+            return " ".join(str(value).split()) if value else ""
+
+        locality = " ".join(p for p in (part("state"), part("postal_code")) if p)
+        country = part("country")
+        lines = [
+            " ".join((self.shipping_name or "").split()),
+            part("line1"),
+            part("line2"),
+            ", ".join(p for p in (part("city"), locality) if p),
+            Locale("en").territories.get(country.upper(), country) if country else "",
+        ]
+        return [line for line in lines if line]
 
     def __repr__(self) -> str:
         return f"<Order {self.number or self.id} {self.status}>"

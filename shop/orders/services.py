@@ -36,6 +36,7 @@ from shop.orders.models import (
     OrderLine,
     OrderStatus,
 )
+from shop.orders.tracking import CARRIER_MAX, checked_tracking_url, known_carrier
 
 logger = logging.getLogger("shop.orders")
 
@@ -191,10 +192,13 @@ def fulfil_checkout(order: Order, facts: PaymentFacts) -> bool:
         return False
     expected_total = order.total
     if facts.amount_total != expected_total or (facts.currency or "").upper() != order.currency:
-        reason = (
-            f"Stripe reported {facts.amount_total} {facts.currency}, "
-            f"the order expects {expected_total} {order.currency}."
+        reported = (
+            money(facts.amount_total, facts.currency.upper())
+            if facts.amount_total is not None and facts.currency
+            else "no usable amount"
         )
+        expected = money(expected_total, order.currency)
+        reason = f"Stripe reported {reported}, the order expects {expected}."
         if _move(order, OrderStatus.REVIEW, review_reason=reason, **details):
             _event(order, "review", f"Held for review: {reason}")
             logger.warning("order %s held for review: %s", order.number, reason)
@@ -239,16 +243,35 @@ def close_unpaid(order: Order, to: OrderStatus, reason: str) -> bool:
     return True
 
 
-def record_refund(order: Order, refunded_total: int, note: str) -> bool:
-    """Record how much of an order has been refunded in all (from Stripe's figures)."""
-    paid = order.amount_paid or order.total
-    if refunded_total <= order.refunded_amount:
+def record_refund(order: Order, refunded_total: int, reference: str) -> bool:
+    """Record how much of an order has been refunded in all (from Stripe's figures).
+
+    `reference` says where the figure came from ("charge ch_123"), for the timeline. The
+    customer is mailed what came back this time and what stays paid. Returns whether this
+    call changed the order (a repeated or older figure changes nothing and mails nobody).
+    """
+    paid = order.paid_amount
+    before = order.refunded_amount
+    if refunded_total <= before:
         return False
     refunded_total = min(refunded_total, paid)
     target = OrderStatus.REFUNDED if refunded_total >= paid else OrderStatus.PARTIALLY_REFUNDED
     if not _move(order, target, refunded_amount=refunded_total):
         return False
-    _event(order, "refund", note)
+    shown = money(refunded_total, order.currency)
+    _event(order, "refund", f"Refunded {shown} in all" + (f" ({reference})." if reference else "."))
+    if order.email:
+        full = order.status is OrderStatus.REFUNDED
+        queue_mail(
+            order.email,
+            f"Your order {order.number} has been {'refunded' if full else 'partly refunded'}",
+            "order_refunded",
+            kind="order_refunded",
+            order=order,
+            refunded_now=order.refunded_amount - before,
+            fully_refunded=full,
+            status_url=order_status_url(order),
+        )
     return True
 
 
@@ -295,9 +318,13 @@ def order_by_status_token(token: str) -> Order | None:
 TRACKING_MAX = 100
 
 
-def mark_fulfilled(order_id: int, tracking: str) -> Order:
-    """Mark a paid (or partly refunded) order as shipped, note its tracking, mail the customer.
+def mark_fulfilled(
+    order_id: int, tracking: str, carrier: str = "", tracking_url: str | None = None
+) -> Order:
+    """Mark a paid (or partly refunded) order as shipped, note its parcel, mail the customer.
 
+    `carrier` is a known carrier's code or name ("ups", "Royal Mail") or another carrier's
+    name; `tracking_url` is only for a carrier the shop does not know, and must be https.
     Only flushes; the caller commits. Raises `OrderError` when the order cannot ship.
     """
     order = db.session.get(Order, order_id)
@@ -306,16 +333,29 @@ def mark_fulfilled(order_id: int, tracking: str) -> Order:
     tracking = " ".join(tracking.split())
     if not tracking or len(tracking) > TRACKING_MAX:
         raise OrderError(f"Enter a tracking number of 1 to {TRACKING_MAX} characters.")
+    carrier = " ".join(carrier.split())
+    if len(carrier) > CARRIER_MAX:
+        raise OrderError(f"Keep the carrier's name to {CARRIER_MAX} characters or fewer.")
+    if order.shipped_at is not None:
+        raise OrderError(f"Order {order.number} has already shipped.")
+    known = known_carrier(carrier)
+    # A known carrier's link is built from its pattern, never taken from staff.
+    link = None if known is not None else checked_tracking_url(tracking_url)
     if not _move(
         order,
         OrderStatus.FULFILLED,
         allowed_from=frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED}),
+        carrier=known.name if known is not None else (carrier or None),
+        tracking_number=tracking,
+        tracking_url=link,
+        shipped_at=utcnow(),
     ):
         raise OrderError(
             f"Order {order.number} is {order.status.value.replace('_', ' ')}; "
             "only a paid order can be marked fulfilled."
         )
-    _event(order, "fulfilled", f"Shipped, tracking {tracking}.")
+    by = f" with {order.carrier}" if order.carrier else ""
+    _event(order, "fulfilled", f"Shipped{by}, tracking {tracking}.")
     if order.email:
         queue_mail(
             order.email,
@@ -332,5 +372,4 @@ def mark_fulfilled(order_id: int, tracking: str) -> Order:
 
 def refundable_amount(order: Order) -> int:
     """How much of an order may still be refunded, in minor units."""
-    paid = order.amount_paid if order.amount_paid is not None else order.total
-    return max(0, paid - order.refunded_amount)
+    return order.remaining_amount

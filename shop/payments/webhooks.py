@@ -16,6 +16,7 @@ import sqlalchemy as sa
 import stripe
 from flask import current_app
 
+from shop.core.templating import money
 from shop.extensions import db
 from shop.orders.models import Order, OrderEvent, OrderStatus
 from shop.orders.services import (
@@ -134,9 +135,7 @@ def _charge_refunded(obj: dict[str, Any]) -> str:
     if order is None:
         return "no matching order"
     refunded = int(obj.get("amount_refunded") or 0)
-    changed = record_refund(
-        order, refunded, f"Refunded {refunded} in all (charge {obj.get('id')})."
-    )
+    changed = record_refund(order, refunded, f"charge {obj.get('id')}")
     return f"order {order.number}: {order.status.value}" + ("" if changed else " (unchanged)")
 
 
@@ -151,7 +150,10 @@ def _refund_updated(obj: dict[str, Any]) -> str:
             OrderEvent(
                 order_id=order.id,
                 kind="refund_failed",
-                message=f"Refund {obj.get('id')} of {obj.get('amount')} {status}.",
+                message=(
+                    f"Refund {obj.get('id')} of "
+                    f"{money(int(obj.get('amount') or 0), order.currency)} {status}."
+                ),
             )
         )
     return f"order {order.number}: refund {obj.get('id')} is {status}"

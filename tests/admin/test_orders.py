@@ -23,6 +23,8 @@ from shop.orders.services import (
     PaymentFacts,
     create_pending_order,
     fulfil_checkout,
+    mark_fulfilled,
+    record_refund,
 )
 from shop.payments.models import Installation
 from tests.factories import make_answer, make_product
@@ -135,12 +137,16 @@ def test_fulfilling_a_paid_order_records_tracking_mails_and_audits(
     order_id, number = _order(db)
     _signed_in(client, make_staff, StaffRole.FULFILMENT)
 
-    response = _post(client, order_id, "fulfil", tracking="  1Z999AA10123456784 ")
+    response = _post(client, order_id, "fulfil", carrier="ups", tracking="  1Z999AA10123456784 ")
     assert response.status_code == 303
     assert response.headers["Location"] == f"/admin/orders/{order_id}"
-    text = visible_text(client.get(f"/admin/orders/{order_id}"))
+    page = client.get(f"/admin/orders/{order_id}")
+    text = visible_text(page)
     assert f"Order {number} is marked fulfilled" in text
-    assert "Shipped, tracking 1Z999AA10123456784." in text
+    assert "Shipped with UPS, tracking 1Z999AA10123456784." in text
+    assert 'href="https://www.ups.com/track?tracknum=1Z999AA10123456784"' in page.get_data(
+        as_text=True
+    )
 
     db.session.expire_all()
     order = db.session.get(Order, order_id)
@@ -151,7 +157,7 @@ def test_fulfilling_a_paid_order_records_tracking_mails_and_audits(
     ).all()
     assert mail.to_address == "buyer@example.com"
     assert f"Your order {number} has shipped" == mail.subject
-    assert "1Z999AA10123456784" in mail.body_text
+    assert "Tracking number: 1Z999AA10123456784" in mail.body_text.splitlines()
     assert "/orders/" in mail.body_text
     entry = db.session.scalars(sa.select(AuditEntry)).one()
     assert (entry.actor_email, entry.action, entry.entity, entry.entity_id) == (
@@ -161,16 +167,34 @@ def test_fulfilling_a_paid_order_records_tracking_mails_and_audits(
         str(order_id),
     )
     assert entry.before == {"status": "paid"}
+    assert entry.summary == f"{number}: shipped with UPS, tracking 1Z999AA10123456784"
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"tracking": ""}, "Enter the tracking number."),
-        ({"tracking": "   "}, "Enter the tracking number."),
-        ({"tracking": "x" * 101}, "100 characters or fewer"),
+        ({"carrier": "ups", "tracking": ""}, "Enter the tracking number."),
+        ({"carrier": "ups", "tracking": "   "}, "Enter the tracking number."),
+        ({"carrier": "ups", "tracking": "x" * 101}, "100 characters or fewer"),
+        ({"tracking": "1Z"}, "Choose the carrier."),
+        ({"carrier": "pigeon", "tracking": "1Z"}, "Not a valid choice"),
+        ({"carrier": "other", "tracking": "1Z"}, "Enter the name of the carrier."),
+        (
+            {"carrier": "other", "other_carrier": "Purolator", "tracking": "1Z",
+             "tracking_url": "http://purolator.example.com/1Z"},
+            "full https:// address",
+        ),
+        (
+            {"carrier": "other", "other_carrier": "Purolator", "tracking": "1Z",
+             "tracking_url": "javascript:alert(1)"},
+            "full https:// address",
+        ),
+        (
+            {"carrier": "ups", "tracking": "1Z", "tracking_url": "https://evil.example.com/"},
+            "the shop builds this carrier's tracking link itself",
+        ),
     ],
-)
+)  # fmt: skip
 def test_bad_tracking_is_refused(
     client: FlaskClient,
     db: SQLAlchemy,
@@ -180,7 +204,8 @@ def test_bad_tracking_is_refused(
 ) -> None:
     order_id, _ = _order(db)
     _signed_in(client, make_staff, StaffRole.FULFILMENT)
-    response = _post(client, order_id, "fulfil", tracking=data["tracking"])
+    token = csrf_token(client.get(f"/admin/orders/{order_id}"))
+    response = client.post(f"/admin/orders/{order_id}/fulfil", data={"csrf_token": token, **data})
     assert response.status_code == 400
     assert message in visible_text(response)
     db.session.expire_all()
@@ -198,7 +223,7 @@ def test_fulfilling_a_pending_order_is_refused(
     assert "Mark fulfilled" not in page
     assert "Refund" not in page.replace("Refunded", "")
 
-    response = _post(client, order_id, "fulfil", form_on=other_id, tracking="1Z")
+    response = _post(client, order_id, "fulfil", form_on=other_id, carrier="ups", tracking="1Z")
     assert response.status_code == 400
     assert "only a paid order can be marked fulfilled" in visible_text(response)
     db.session.expire_all()
@@ -212,6 +237,25 @@ def test_fulfilling_a_pending_order_is_refused(
     )
 
 
+def test_a_shipped_order_refunded_in_part_is_not_offered_for_shipping_again(
+    client: FlaskClient, db: SQLAlchemy, make_staff: MakeStaff
+) -> None:
+    order_id, _ = _order(db)
+    mark_fulfilled(order_id, "1Z999AA10123456784", "fedex")
+    order = db.session.get(Order, order_id)
+    assert order is not None
+    record_refund(order, 1000, "charge ch_1")
+    db.session.commit()
+    _signed_in(client, make_staff, StaffRole.FULFILMENT)
+
+    page = client.get(f"/admin/orders/{order_id}")
+    text = visible_text(page)
+    assert "Status partially refunded" in text
+    assert "with FedEx, tracking 1Z999AA10123456784" in text
+    assert "Mark fulfilled" not in text
+    assert f"/admin/orders/{order_id}/fulfil" not in page.get_data(as_text=True)
+
+
 def test_a_post_without_csrf_is_refused(
     client: FlaskClient, db: SQLAlchemy, make_staff: MakeStaff
 ) -> None:
@@ -223,6 +267,45 @@ def test_a_post_without_csrf_is_refused(
     assert client.post(f"/admin/orders/{order_id}/refund", data={"amount": "1"}).status_code == 400
     db.session.expire_all()
     assert db.session.get(Order, order_id).status is OrderStatus.PAID  # type: ignore[union-attr]
+
+
+def _section(html: str, section_id: str) -> str:
+    """The HTML of the <section id=...> on a page."""
+    found = re.search(rf'<section id="{section_id}"[^>]*>(.*?)</section>', html, re.S)
+    assert found, f"no section #{section_id}"
+    return found.group(1)
+
+
+def test_an_over_large_refund_shows_its_error_beside_the_amount_field(
+    client: FlaskClient, db: SQLAlchemy, make_staff: MakeStaff
+) -> None:
+    """The refund form sits below the items, address and shipping form: a refused amount
+    comes back scrolled to the refund section, the message under the amount field."""
+    order_id, _ = _order(db)
+    _signed_in(client, make_staff, StaffRole.FULFILMENT)
+    form_action = f'action="/admin/orders/{order_id}/refund#refund"'
+    assert form_action in client.get(f"/admin/orders/{order_id}").get_data(as_text=True)
+
+    response = _post(client, order_id, "refund", amount="999.00", reason="duplicate")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert form_action in html  # the page comes back at #refund, not at the top
+    refund = _section(html, "refund")
+    message = "The amount must be between $0.01 and $62.95, what is left to refund."
+    field_found = re.search(r'<input[^>]*\bid="amount"[^>]*>', refund)
+    assert field_found is not None
+    field, after_field = field_found.group(0), refund[field_found.end() :]
+    assert 'aria-invalid="true"' in field
+    assert 'aria-describedby="amount-errors"' in field
+    # The message is the next thing after the field, in the list the field points to.
+    errors = re.match(
+        r'\s*<ul class="field-errors" id="amount-errors">(.*?)</ul>', after_field, re.S
+    )
+    assert errors is not None
+    assert visible_text(errors.group(1)) == message
+    # The summary at the section's top links to the field.
+    assert '<a href="#amount">' in refund.split('id="amount"', 1)[0]
+    assert message not in visible_text(html.split('<section id="refund"', 1)[0])
 
 
 def test_an_unknown_order_is_404(client: FlaskClient, make_staff: MakeStaff) -> None:
@@ -347,6 +430,42 @@ def test_a_partial_refund_goes_to_stripe_and_counts_once_confirmed(
         assert audits == ["order.refund"]
         _, _, status, refunded, _ = _order_values(db)
         assert (status, refunded) == (OrderStatus.PARTIALLY_REFUNDED, 1050)
+    finally:
+        staff.close()
+
+
+def test_a_confirmed_refund_reads_as_money_in_the_timeline_and_mails_the_customer(
+    db: SQLAlchemy, shopper: Shopper, stripe_sandbox: StripeSandbox, make_staff: MakeStaff
+) -> None:
+    """Stripe's charge.refunded counts cents; staff and the customer read dollars."""
+    order_id, number, staff = _paid_order(db, shopper, stripe_sandbox, make_staff)
+    try:
+        asked = _ask_refund(staff, order_id, "10.00", "requested_by_customer")
+        assert asked.status_code == 200
+        stripe_sandbox.wait_for_webhooks()
+        assert _order_values(db)[2:4] == (OrderStatus.PARTIALLY_REFUNDED, 1000)
+
+        page = visible_text(staff.http.get(staff.base + f"/admin/orders/{order_id}").text)
+        assert "Refunded $10.00 in all (charge ch_" in page
+        assert not re.search(r"Refunded \d+ in all", page)
+        assert "Refunded $10.00 ($52.95 stays paid)" in page
+
+        mails = list(
+            db.session.scalars(
+                sa.select(OutboxMessage).where(OutboxMessage.kind == "order_refunded")
+            )
+        )
+        db.session.rollback()
+        [mail] = mails
+        assert mail.to_address == "buyer@example.com"
+        assert mail.subject == f"Your order {number} has been partly refunded"
+        text = " ".join(mail.body_text.split())
+        assert "We have refunded $10.00 to the card you paid with." in text
+        assert "$52.95 stays paid" in text
+        [audit_after] = list(db.session.scalars(sa.select(AuditEntry.after)))
+        db.session.rollback()
+        assert audit_after is not None
+        assert audit_after["amount"] == "$10.00"
     finally:
         staff.close()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -9,6 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from shop.catalog.models import Variant
 from shop.inventory.models import StockRecord
 from shop.mail.models import OutboxMessage
+from shop.orders.exceptions import OrderError
 from shop.orders.models import Order, OrderStatus
 from shop.orders.services import (
     LineSnapshot,
@@ -16,11 +19,14 @@ from shop.orders.services import (
     close_unpaid,
     create_pending_order,
     fulfil_checkout,
+    mark_fulfilled,
     order_by_status_token,
     order_status_token,
     record_refund,
 )
 from tests.factories import make_product
+from tests.html import visible_text
+from tests.orders.making import ADDRESS_LINES, paid_order
 
 
 def _order(
@@ -148,3 +154,162 @@ def test_status_links_are_signed(db: SQLAlchemy) -> None:
     assert order_by_status_token(token) == order
     assert order_by_status_token(token[:-2] + "xx") is None
     assert order_by_status_token(order.public_id) is None
+
+
+# What the customer is told: refunds mailed, shipments with their parcel, money as money.
+
+
+def _mails(db: SQLAlchemy, kind: str) -> list[OutboxMessage]:
+    return list(
+        db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
+        )
+    )
+
+
+def _events(order: Order) -> list[str]:
+    return [event.message for event in order.events]
+
+
+def test_a_refund_timeline_entry_says_money_not_minor_units(db: SQLAlchemy) -> None:
+    order = paid_order(db)
+    assert record_refund(order, 1000, "charge ch_1") is True
+    db.session.commit()
+    db.session.refresh(order)
+    assert _events(order)[-1] == "Refunded $10.00 in all (charge ch_1)."
+    assert not any(re.search(r"\b1000\b", message) for message in _events(order))
+
+
+def test_a_partial_refund_mails_the_customer_the_amount_as_money(db: SQLAlchemy) -> None:
+    order = paid_order(db)
+    record_refund(order, 1000, "charge ch_1")
+    db.session.commit()
+
+    [mail] = _mails(db, "order_refunded")
+    assert mail.to_address == "ann@example.com"
+    assert mail.subject == f"Your order {order.number} has been partly refunded"
+    for body in (mail.body_text, visible_text(mail.body_html or "")):
+        assert "We have refunded $10.00 to the card you paid with." in " ".join(body.split())
+        assert "$10.00 of the $74.95 you paid is refunded; $64.95 stays paid." in " ".join(
+            body.split()
+        )
+        assert not re.search(r"\b1000\b", body)
+    assert "/orders/" in mail.body_text
+
+
+def test_the_rest_refunded_mails_again_and_says_refunded_in_full(db: SQLAlchemy) -> None:
+    order = paid_order(db)
+    record_refund(order, 1000, "charge ch_1")
+    assert record_refund(order, 1000, "the same figure again") is False  # mails nobody
+    record_refund(order, 7495, "charge ch_1")
+    db.session.commit()
+
+    _, second = _mails(db, "order_refunded")
+    assert second.subject == f"Your order {order.number} has been refunded"
+    text = " ".join(second.body_text.split())
+    assert "We have refunded $64.95 to the card you paid with; all $74.95 you paid" in text
+
+
+def test_a_review_reason_gives_both_amounts_as_money(db: SQLAlchemy) -> None:
+    order, _ = _order(db)
+    fulfil_checkout(order, _paid(order, amount=100, currency="usd"))
+    db.session.commit()
+    assert order.review_reason == "Stripe reported $1.00, the order expects $62.95."
+
+
+def test_the_shipped_mail_has_one_line_per_item_and_each_address_line_on_its_own(
+    db: SQLAlchemy,
+) -> None:
+    order = paid_order(db)
+    mark_fulfilled(order.id, "1Z999AA10123456784", "ups")
+    db.session.commit()
+
+    [mail] = _mails(db, "order_shipped")
+    lines = mail.body_text.splitlines()
+    assert "  2 x Barrier Cream (50 ml)  $56.00" in lines
+    assert "  1 x Night Serum (30 ml)  $12.00" in lines
+    assert "Carrier: UPS" in lines
+    assert "Tracking number: 1Z999AA10123456784" in lines
+    assert "Follow the parcel: https://www.ups.com/track?tracknum=1Z999AA10123456784" in lines
+    at = lines.index("  " + ADDRESS_LINES[0])
+    assert lines[at : at + 5] == ["  " + line for line in ADDRESS_LINES]
+
+    html = mail.body_html or ""
+    assert len(re.findall(r"<tr>\s*<td>\d+ \u00d7</td>", html)) == 2  # one row per item
+    assert "<br>".join(ADDRESS_LINES) in re.sub(r"\s*<br>\s*", "<br>", html)
+    assert 'href="https://www.ups.com/track?tracknum=1Z999AA10123456784"' in html
+
+
+def test_the_paid_mail_shows_the_state_in_the_address(db: SQLAlchemy) -> None:
+    paid_order(db)
+    [mail] = _mails(db, "order_paid")
+    assert "  Springfield, IL 62704" in mail.body_text.splitlines()
+    assert "  2 x Barrier Cream (50 ml)  $56.00" in mail.body_text.splitlines()
+    assert "Springfield, IL 62704" in visible_text(mail.body_html or "")
+
+
+@pytest.mark.parametrize(
+    ("carrier", "staff_link", "carrier_shown", "link"),
+    [
+        ("usps", None, "USPS", "https://tools.usps.com/go/TrackConfirmAction?tLabels=9400%2F1"),
+        ("Royal Mail", None, "Royal Mail", "https://www.royalmail.com/track-your-item#/tracking-results/9400%2F1"),
+        # A known carrier's link is always built by the shop, whatever staff typed.
+        ("fedex", "https://example.com/x", "FedEx", "https://www.fedex.com/fedextrack/?trknbr=9400%2F1"),
+        ("Purolator", "https://www.purolator.com/t?pin=94001", "Purolator", "https://www.purolator.com/t?pin=94001"),
+        ("Purolator", None, "Purolator", None),
+        ("", None, None, None),
+    ],
+)  # fmt: skip
+def test_shipping_records_the_carrier_and_links_only_where_it_is_safe(
+    db: SQLAlchemy,
+    carrier: str,
+    staff_link: str | None,
+    carrier_shown: str | None,
+    link: str | None,
+) -> None:
+    order = paid_order(db)
+    mark_fulfilled(order.id, "9400/1", carrier, staff_link)
+    db.session.commit()
+    assert (order.carrier, order.tracking_number, order.tracking_link) == (
+        carrier_shown,
+        "9400/1",
+        link,
+    )
+    assert order.shipped_at is not None
+
+
+@pytest.mark.parametrize(
+    "staff_link",
+    [
+        "http://track.example.com/1",
+        "javascript:alert(1)",
+        "https://user:pw@track.example.com/1",
+        "https:///no-host",
+        "https://track.example.com/a b",
+        "//track.example.com/1",
+    ],
+)
+def test_a_tracking_link_that_is_not_plain_https_is_refused(
+    db: SQLAlchemy, staff_link: str
+) -> None:
+    order = paid_order(db)
+    with pytest.raises(OrderError, match="https"):
+        mark_fulfilled(order.id, "9400", "Purolator", staff_link)
+    db.session.rollback()
+    assert status_of(order) is OrderStatus.PAID
+
+
+def test_a_partly_refunded_order_that_has_shipped_cannot_ship_again(db: SQLAlchemy) -> None:
+    order = paid_order(db)
+    mark_fulfilled(order.id, "1Z999AA10123456784", "ups")
+    record_refund(order, 1000, "charge ch_1")
+    db.session.commit()
+    assert status_of(order) is OrderStatus.PARTIALLY_REFUNDED
+    with pytest.raises(OrderError, match="has already shipped"):
+        mark_fulfilled(order.id, "1Z999AA10123456785", "ups")
+    db.session.rollback()
+    assert (order.status, order.tracking_number) == (
+        OrderStatus.PARTIALLY_REFUNDED,
+        "1Z999AA10123456784",
+    )
+    assert len(_mails(db, "order_shipped")) == 1
