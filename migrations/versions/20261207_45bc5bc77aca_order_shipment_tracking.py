@@ -1,7 +1,7 @@
 """orders: carrier, tracking number, tracking link and time shipped
 
 Revision ID: 45bc5bc77aca
-Revises: 3b8d1f6a2c70
+Revises: 5e0c9a41d7b2
 Create Date: 2026-12-07 14:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '45bc5bc77aca'
-down_revision = '3b8d1f6a2c70'
+down_revision = '5e0c9a41d7b2'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """installation row with a random prefix for Stripe idempotency keys
 
 Revision ID: 5e0c9a41d7b2
-Revises: 3b8d1f6a2c70
+Revises: 1cad57eb512e
 Create Date: 2026-12-07 14:45:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5e0c9a41d7b2'
-down_revision = '3b8d1f6a2c70'
+down_revision = '1cad57eb512e'
 branch_labels = None
 depends_on = None
 
