@@ -171,15 +171,20 @@ def start_answer(question_id: int) -> BaseResponse:
             "question.answer",
             "reader_question",
             question_id,
-            summary=f"Question #{question_id}: draft answer {answer.slug} started",
+            summary=f"Question #{question_id}: draft answer #{answer.id} started",
             before={"answer_id": None},
-            after={"answer_id": answer.id, "answer_slug": answer.slug},
+            after={"answer_id": answer.id},
         )
-        slug, answer_id = answer.slug, answer.id
+        answer_id = answer.id
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return back
-    flash(f"Draft answer {slug} created.", "success")
+    # The draft has no address yet: it is made from the headline when the answer is published.
+    flash(
+        f"Draft answer started from question #{question_id}. Edit the headline if it needs it: "
+        "the answer's address is made from it when you publish.",
+        "success",
+    )
     return redirect(url_for("admin_answers.edit", answer_id=answer_id), code=303)

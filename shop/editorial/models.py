@@ -90,6 +90,10 @@ class Answer(TimestampMixin, Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    # True while `slug` is a stand-in the shop made for a draft: not an address, never shown
+    # to readers or mailed. Publishing (or scheduling) replaces it with a slug made from the
+    # headline. False for a slug staff typed and for one made at publish time.
+    slug_placeholder: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # The headline question, as the index and the page title show it.
     question: Mapped[str] = mapped_column(sa.String(300))
     # The reader's letter as asked (plain text; may include their sign-off).
@@ -127,6 +131,23 @@ class Answer(TimestampMixin, Model):
 
     def __repr__(self) -> str:
         return f"<Answer {self.slug}>"
+
+
+class AnswerOldSlug(Model):
+    """An address an answer was public at before its slug changed; it answers with a 301 to
+    the answer's current slug. An old slug belongs to the last answer that left it, and never
+    wins over a slug some answer holds now."""
+
+    __tablename__ = "answer_old_slugs"
+
+    slug: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    answer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("answers.id", ondelete="CASCADE"), index=True
+    )
+    retired_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<AnswerOldSlug {self.slug} -> {self.answer_id}>"
 
 
 class ReaderQuestion(Model):

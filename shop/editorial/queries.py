@@ -17,6 +17,7 @@ from shop.core.pagination import Page
 from shop.core.sitemap import SitemapEntry
 from shop.editorial.models import (
     Answer,
+    AnswerOldSlug,
     AnswerStatus,
     Doctor,
     Topic,
@@ -119,6 +120,18 @@ def public_answer(slug: str, now: datetime | None = None) -> Answer | None:
         .options(*_with_tags(), joinedload(Answer.reviewed_by))
     )
     return db.session.scalars(stmt).unique().first()
+
+
+def moved_answer_slug(old_slug: str, now: datetime | None = None) -> str | None:
+    """Return the current slug of the public answer that used to live at `old_slug`.
+
+    Asked only when no public answer has that slug now, so an old slug never hides the
+    answer that holds it today."""
+    return db.session.scalar(
+        sa.select(Answer.slug)
+        .join(AnswerOldSlug, AnswerOldSlug.answer_id == Answer.id)
+        .where(AnswerOldSlug.slug == old_slug, Answer.slug != old_slug, is_public(now))
+    )
 
 
 def related_answers(

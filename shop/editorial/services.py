@@ -17,9 +17,18 @@ from sqlalchemy.orm.exc import StaleDataError
 from shop.catalog.models import SkinConcern
 from shop.core.errors import NotFound
 from shop.core.models import utcnow
-from shop.core.slugs import SLUG_MAX, is_slug, slugify
+from shop.core.slugs import SLUG_MAX, is_slug
 from shop.core.templating import absolute_url
+from shop.editorial.addresses import (
+    NoFreeSlug,
+    has_been_out,
+    headline_slug,
+    move_slug,
+    placeholder_slug,
+    settle_slug,
+)
 from shop.editorial.exceptions import EditorialError
+from shop.editorial.headlines import propose_headline
 from shop.editorial.models import (
     Answer,
     AnswerStatus,
@@ -71,18 +80,31 @@ def submit_question(
 def publish_answer(answer_id: int, at: datetime | None = None) -> list[int]:
     """Publish an answer now, or schedule it for `at`; tell askers if it is out now.
 
-    Returns the ids of any mail queued for askers.
+    A draft's placeholder slug is replaced first by one made from the headline, so the
+    address askers are sent is the one the answer keeps. Returns the ids of any mail queued.
     """
     answer = db.session.get(Answer, answer_id, with_for_update=True)
     if answer is None:
         raise EditorialError("That answer does not exist.")
     if not answer.body.strip() or not answer.question.strip():
         raise EditorialError("An answer needs a question and a body before it is published.")
+    try:
+        settle_slug(answer)
+    except NoFreeSlug as exc:
+        raise EditorialError(
+            f"The answer's address could not be made: {exc} Enter a slug, save, and try again."
+        ) from exc
     now = utcnow()
     when = at or now
     answer.published_at = when
     answer.status = AnswerStatus.SCHEDULED if when > now else AnswerStatus.PUBLISHED
-    db.session.flush()
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError as exc:  # another answer took the address a moment ago
+        raise EditorialError(
+            "Another answer took this answer's address at the same moment; nothing was "
+            "changed. Try again."
+        ) from exc
     return notify_answered_questions(now)
 
 
@@ -121,6 +143,8 @@ def notify_answered_questions(now: datetime | None = None) -> list[int]:
             ReaderQuestion.notified_at.is_(None),
             ReaderQuestion.status.in_([QuestionStatus.NEW, QuestionStatus.ANSWERED]),
             is_public(now),
+            # Never mail an address that is about to change (publishing settles it first).
+            Answer.slug_placeholder.is_(False),
         )
         .order_by(ReaderQuestion.id)
     ).all()
@@ -158,30 +182,12 @@ def set_question_status(question_id: int, status: QuestionStatus) -> None:
     db.session.flush()
 
 
-HEADLINE_MAX = 200
-
-
-def _headline(text: str, question_id: int) -> str:
-    """The reader's question shortened to a headline: its first sentence, at most 200 chars."""
-    import re
-
-    flat = " ".join(text.split())
-    first = re.split(r"(?<=[.?!])\s", flat, maxsplit=1)[0]
-    if len(first) > HEADLINE_MAX:
-        cut = first[: HEADLINE_MAX - 1]
-        first = (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:") + "…"
-    return first or f"Reader question #{question_id}"
-
-
 def start_answer_from_question(question_id: int, doctor_id: int | None = None) -> Answer:
     """Start a draft answer prefilled from a reader's question, and link the question to it.
 
-    The doctor is `doctor_id`, or the first doctor on file. Drafts are never public.
+    The doctor is `doctor_id`, or the first doctor on file. The headline proposed is the
+    reader's question, trimmed; the slug is a placeholder until the answer is published.
     """
-    import secrets
-
-    from shop.editorial.models import Doctor
-
     question = db.session.get(ReaderQuestion, question_id, with_for_update=True)
     if question is None:
         raise EditorialError("That question does not exist.")
@@ -197,8 +203,9 @@ def start_answer_from_question(question_id: int, doctor_id: int | None = None) -
     if question.name:
         letter += f"\n\n— {question.name}"
     answer = Answer(
-        slug=f"draft-{question.id}-{secrets.token_hex(3)}",
-        question=_headline(question.question, question.id),
+        slug=placeholder_slug(),
+        slug_placeholder=True,
+        question=propose_headline(question.question, question.id),
         letter=letter,
         body="",
         bottom_line=[],
@@ -243,7 +250,7 @@ class AnswerContent:
     """What an editor writes: everything about an answer except its status."""
 
     question: str
-    slug: str  # empty: made from the question
+    slug: str  # empty: made from the headline when the answer is published
     letter: str
     body: str
     bottom_line: tuple[str, ...]
@@ -282,14 +289,23 @@ def answer_fields(answer: Answer) -> dict[str, Any]:
     }
 
 
-def _status_fields(answer: Answer) -> dict[str, Any]:
+def _status_fields(answer: Answer, *, slug: bool = False) -> dict[str, Any]:
     published = answer.published_at
     if published is not None and published.tzinfo is None:  # SQLite hands back naive UTC
         published = published.replace(tzinfo=UTC)
-    return {
+    fields = {
         "status": answer.status.value,
         "published_at": published.isoformat() if published else None,
     }
+    return {**fields, "slug": answer.slug} if slug else fields
+
+
+def _moved(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Keep the slug in an audit entry only when going out gave the answer its address."""
+    if before.get("slug") == after.get("slug"):
+        before = {k: v for k, v in before.items() if k != "slug"}
+        after = {k: v for k, v in after.items() if k != "slug"}
+    return before, after
 
 
 def _answer_at_version(answer_id: int, version: int) -> Answer:
@@ -314,38 +330,44 @@ def _flush_answer() -> None:
         ) from exc
 
 
-def _checked_slug(content: AnswerContent, answer_id: int | None) -> str:
-    slug = content.slug.strip().lower()
-    made = not slug
-    if made:
-        slug = slugify(content.question)
-        if not slug:
-            raise AnswerFieldError(
-                "slug", "The question has no letters or digits to make a slug from; enter one."
-            )
-    elif not is_slug(slug):
+def _checked_slug(content: AnswerContent, answer: Answer | None) -> tuple[str, bool]:
+    """The slug a save gives the answer, and whether it is a placeholder.
+
+    An empty field leaves a draft's address to be made from the headline when it is
+    published; for an answer that has been out it makes the address from the headline now.
+    A slug sent back unchanged keeps what it was (a placeholder stays one: nobody chose it).
+    """
+    typed = content.slug.strip().lower()
+    if answer is not None and typed == answer.slug:
+        return answer.slug, answer.slug_placeholder
+    if not typed:
+        if answer is not None and answer.slug_placeholder:
+            return answer.slug, True
+        if answer is None or not has_been_out(answer):
+            return placeholder_slug(), True
+        try:
+            return headline_slug(content.question, answer.id), False
+        except NoFreeSlug as exc:
+            raise AnswerFieldError("slug", f"{exc} Enter a slug.") from exc
+    if not is_slug(typed):
         raise AnswerFieldError(
             "slug",
             f"A slug is lowercase letters, digits and single dashes, at most {SLUG_MAX} "
             "characters, e.g. why-is-my-skin-dry.",
         )
     taken = db.session.scalar(
-        sa.select(Answer.id).where(Answer.slug == slug, Answer.id != (answer_id or 0))
+        sa.select(Answer.id).where(
+            Answer.slug == typed, Answer.id != (answer.id if answer is not None else 0)
+        )
     )
     if taken is not None:
-        if made:
-            raise AnswerFieldError(
-                "slug",
-                f"The slug made from the question, {slug}, is already used by another answer. "
-                "Enter a different slug.",
-            )
         raise AnswerFieldError(
-            "slug", f"Another answer already uses the slug {slug}. Choose a different one."
+            "slug", f"Another answer already uses the slug {typed}. Choose a different one."
         )
-    return slug
+    return typed, False
 
 
-def _apply(answer: Answer, content: AnswerContent, slug: str) -> None:
+def _apply(answer: Answer, content: AnswerContent, slug: tuple[str, bool]) -> None:
     """Check references and copy `content` onto `answer`."""
     if not content.question.strip():
         raise AnswerFieldError("question", "Enter the question the answer is about.")
@@ -378,7 +400,7 @@ def _apply(answer: Answer, content: AnswerContent, slug: str) -> None:
     if len(topics) != len(set(content.topic_ids)):
         raise AnswerFieldError("topic_ids", "Choose topics from the list.")
     answer.question = content.question.strip()
-    answer.slug = slug
+    move_slug(answer, slug[0], placeholder=slug[1])
     answer.letter = content.letter.strip()
     answer.body = content.body
     answer.bottom_line = [p.strip() for p in content.bottom_line if p.strip()]
@@ -403,7 +425,7 @@ def update_answer(answer_id: int, content: AnswerContent, version: int) -> Answe
     """Save the editor's changes to an answer opened at `version` (its status is kept)."""
     answer = _answer_at_version(answer_id, version)
     old = answer_fields(answer)
-    _apply(answer, content, _checked_slug(content, answer_id))
+    _apply(answer, content, _checked_slug(content, answer))
     new = answer_fields(answer)
     changed = [k for k in new if new[k] != old[k]]
     if changed:
@@ -440,12 +462,12 @@ def publish_answer_now(answer_id: int, version: int) -> AnswerChange:
     if answer.status is AnswerStatus.PUBLISHED and answer.is_public():
         raise EditorialError("This answer is already published.")
     _ready(answer, "published")
-    before = _status_fields(answer)
+    before = _status_fields(answer, slug=True)
     try:
         mail_ids = publish_answer(answer_id)
     except StaleDataError as exc:
         raise RecordChanged() from exc
-    return AnswerChange(answer, before, _status_fields(answer), mail_ids)
+    return AnswerChange(answer, *_moved(before, _status_fields(answer, slug=True)), mail_ids)
 
 
 SCHEDULE_MAX_DAYS = 5 * 366
@@ -466,12 +488,12 @@ def schedule_answer(
     if answer.status is not AnswerStatus.DRAFT and answer.is_public(now):
         raise EditorialError("This answer is already public. Unpublish it first if it should wait.")
     _ready(answer, "scheduled")
-    before = _status_fields(answer)
+    before = _status_fields(answer, slug=True)
     try:
         mail_ids = publish_answer(answer_id, at.astimezone(UTC))
     except StaleDataError as exc:
         raise RecordChanged() from exc
-    return AnswerChange(answer, before, _status_fields(answer), mail_ids)
+    return AnswerChange(answer, *_moved(before, _status_fields(answer, slug=True)), mail_ids)
 
 
 def unpublish_answer_at_version(answer_id: int, version: int) -> AnswerChange:

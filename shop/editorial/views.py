@@ -93,9 +93,27 @@ def answer(slug: str) -> BaseResponse:
     return response
 
 
+# Browsers keep a 301 as long as it says; a day, so an address given back later is found again.
+MOVED_MAX_AGE = 24 * 60 * 60
+
+
+def _moved(slug: str) -> BaseResponse:
+    """A 301 to the answer's current address, with the query string the visitor came with."""
+    target = url_for("editorial.answer", slug=slug)
+    if request.query_string:
+        target = f"{target}?{request.query_string.decode('latin-1')}"
+    response = redirect(target, code=301)
+    response.cache_control.max_age = MOVED_MAX_AGE
+    return response
+
+
 def _answer_page(slug: str) -> Rendered:
     found = queries.public_answer(slug)
     if found is None:
+        moved_to = queries.moved_answer_slug(slug)
+        if moved_to is not None:
+            # An old address of a renamed answer: sent on (never stored by the page cache).
+            abort(_moved(moved_to))
         abort(404, description="We could not find that answer. It may not be published yet.")
     page = render_template(
         "editorial/answer.html",

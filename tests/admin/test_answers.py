@@ -191,7 +191,7 @@ def test_a_new_answer_is_saved_as_a_draft_and_audited(
     assert response.status_code == 303
     answer = db.session.scalars(sa.select(Answer)).one()
     assert response.headers["Location"] == f"/admin/answers/{answer.id}"
-    assert answer.slug == "is-niacinamide-good-for-oily-skin"
+    assert answer.slug_placeholder  # the address is made from the headline at publish
     assert answer.status is AnswerStatus.DRAFT
     assert answer.letter == "Dear doctor,\n\nMy skin shines by noon.\n\n— Shiny"
     assert answer.body == "## Yes\n\nIt helps with **oil**."
@@ -211,7 +211,12 @@ def test_a_new_answer_is_saved_as_a_draft_and_audited(
     text = visible_text(client.get(response.headers["Location"]))
     assert "Draft saved. Readers cannot see it until you publish it." in text
     assert "Draft. Readers cannot see it." in text
+    assert (
+        "Address when published: http://shop.test/answers/is-niacinamide-good-for-oily-skin "
+        "(made from the headline when you publish)"
+    ) in text
     assert client.get(f"/answers/{answer.slug}").status_code == 404
+    assert client.get("/answers/is-niacinamide-good-for-oily-skin").status_code == 404
 
 
 def _too_many_points() -> str:
@@ -225,8 +230,6 @@ def _too_many_points() -> str:
         ({"question": "Q" * 301}, "Keep the question to 300 characters or fewer."),
         ({"slug": "Bad Slug!"}, "A slug is lowercase letters, digits and single dashes"),
         ({"slug": "taken"}, "Another answer already uses the slug taken."),
-        ({"question": "Taken?"}, "The slug made from the question, taken, is already used"),
-        ({"question": "???"}, "The question has no letters or digits to make a slug from"),
         ({"doctor_id": ""}, "Choose the doctor who answers."),
         ({"doctor_id": "99999"}, "Not a valid choice"),
         ({"bottom_line": "\n".join(f"Point {n}" for n in range(9))}, "8 points or fewer"),
@@ -455,8 +458,9 @@ def test_publishing_puts_it_on_the_site_and_tells_the_asker(
     assert entry.after["status"] == "published"
 
     text = visible_text(page)
-    assert "The answer is published." in text
+    assert "The answer is published at /answers/oily-noon." in text
     assert "Published on" in text
+    assert "Address: http://shop.test/answers/oily-noon" in text
     html = page.get_data(as_text=True)
     assert 'href="/answers/oily-noon"' in html
     assert f'href="/admin/links/answers/{answer.id}"' in html
@@ -603,3 +607,58 @@ def test_answer_this_opens_the_new_draft_in_the_editor(
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'value="Why do my cheeks sting?"' in html
     assert "Why do my cheeks sting? It burns.\n\n— Sam</textarea>" in html
+
+
+# Addresses
+
+
+def test_a_slug_the_editor_types_is_kept_and_each_rename_keeps_the_old_address(
+    client: FlaskClient, db: SQLAlchemy, editor: StaffUser, doctor: Doctor
+) -> None:
+    page = client.get("/admin/answers/new")
+    created = client.post(
+        "/admin/answers/new",
+        data=_fields(doctor.id, csrf_token=csrf_token(page), slug="oily-by-noon"),
+    )
+    answer_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    assert "Address when published: http://shop.test/answers/oily-by-noon (the slug you chose)" in (
+        visible_text(client.get(f"/admin/answers/{answer_id}"))
+    )
+    assert _act(client, answer_id, "publish").status_code == 303
+    assert client.get("/answers/oily-by-noon").status_code == 200
+
+    assert _edit(client, answer_id, slug="oily-skin-by-noon").status_code == 303
+    assert _edit(client, answer_id, slug="why-is-my-skin-oily-by-noon").status_code == 303
+
+    for old in ("oily-by-noon", "oily-skin-by-noon"):
+        moved = client.get(f"/answers/{old}")
+        assert moved.status_code == 301
+        assert moved.headers["Location"] == "/answers/why-is-my-skin-oily-by-noon"
+    assert client.get("/answers/why-is-my-skin-oily-by-noon").status_code == 200
+    text = visible_text(client.get(f"/admin/answers/{answer_id}"))
+    assert "Address: http://shop.test/answers/why-is-my-skin-oily-by-noon" in text
+    old_list = text.split("Old addresses that send readers here:", 1)[1]
+    assert old_list.index("/answers/oily-skin-by-noon") < old_list.index("/answers/oily-by-noon")
+    assert "the old address keeps working and sends readers to the new one" in text
+    renames = [e for e in entries("answer", answer_id) if e.action == "answer.edit"]
+    assert [e.after for e in renames] == [
+        {"slug": "why-is-my-skin-oily-by-noon"},
+        {"slug": "oily-skin-by-noon"},
+    ]
+
+
+def test_a_headline_without_letters_is_refused_at_publishing_with_a_reason(
+    client: FlaskClient, db: SQLAlchemy, editor: StaffUser, doctor: Doctor
+) -> None:
+    page = client.get("/admin/answers/new")
+    created = client.post(
+        "/admin/answers/new", data=_fields(doctor.id, csrf_token=csrf_token(page), question="???")
+    )
+    answer_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    assert "No address yet: the headline has no letters or digits" in visible_text(
+        client.get(f"/admin/answers/{answer_id}")
+    )
+    response = _act(client, answer_id, "publish")
+    assert response.status_code == 400
+    assert "The answer's address could not be made" in visible_text(response)
+    assert _stored(answer_id).status is AnswerStatus.DRAFT

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -9,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
+from werkzeug.test import TestResponse
 
 from shop.accounts.models import StaffRole, StaffUser
 from shop.admin.audit import entries
@@ -17,6 +19,7 @@ from shop.core.models import utcnow
 from shop.editorial.models import Answer, AnswerStatus, QuestionStatus, ReaderQuestion
 from shop.editorial.services import start_answer_from_question
 from tests.factories import make_doctor, make_question
+from tests.fixtures_mail import SmtpServer
 from tests.fixtures_staff import sign_in
 from tests.html import csrf_token, injected_markup, visible_text
 from tests.sql import counted_selects
@@ -243,8 +246,7 @@ def test_answer_this_starts_a_linked_draft_that_stays_private(
     draft = question.answer
     assert draft.status is AnswerStatus.DRAFT
     assert draft.published_at is None
-    assert draft.slug.startswith(f"draft-{q.id}-")
-    assert len(draft.slug) == len(f"draft-{q.id}-") + 6
+    assert draft.slug_placeholder  # a stand-in: the address is made when it is published
     assert draft.question == "Why does my skin flake in winter?"
     assert draft.letter == f"{text}\n\n— Sam"
     assert draft.doctor_id == doctor.id
@@ -252,16 +254,21 @@ def test_answer_this_starts_a_linked_draft_that_stays_private(
     [entry] = entries("reader_question", q.id)
     assert entry.action == "question.answer"
     assert entry.actor_email == "ed@example.com"
-    assert entry.after == {"answer_id": draft.id, "answer_slug": draft.slug}
+    assert entry.after == {"answer_id": draft.id}
 
-    # "Answer this" opens the new draft in the answer editor.
+    # "Answer this" opens the new draft in the answer editor, which shows the address to be.
     assert response.headers["Location"] == f"/admin/answers/{draft.id}"
-    editor_page = visible_text(client.get(response.headers["Location"]))
-    assert f"Draft answer {draft.slug} created." in editor_page
+    opened = client.get(response.headers["Location"])
+    editor_page = visible_text(opened)
+    assert f"Draft answer started from question #{q.id}." in editor_page
     assert "Draft. Readers cannot see it." in editor_page
+    assert (
+        "Address when published: http://shop.test/answers/why-does-my-skin-flake-in-winter"
+    ) in editor_page
+    assert draft.slug not in opened.get_data(as_text=True)  # the stand-in is never shown
     page = visible_text(client.get(f"/admin/questions/{q.id}"))
-    assert draft.slug in page
-    assert "status draft" in page
+    assert draft.slug not in page
+    assert "no address until it is published, status draft" in page
     assert "Not public yet." in page
     assert "Answer this" not in page
     assert client.get(f"/answers/{draft.slug}").status_code == 404
@@ -276,13 +283,75 @@ def test_answer_this_starts_a_linked_draft_that_stays_private(
     )
 
 
-def test_a_long_question_becomes_a_short_headline(db: SQLAlchemy) -> None:
+def test_a_long_question_becomes_a_short_headline_that_asks(db: SQLAlchemy) -> None:
     make_doctor()
     q = make_question(name=None, question="word " * 100)
     answer = start_answer_from_question(q.id)
-    assert len(answer.question) <= 200
-    assert answer.question.endswith("word…")
+    assert len(answer.question) <= 120
+    assert answer.question.startswith("Word word")
+    assert answer.question.endswith("word?")
     assert answer.letter == ("word " * 100).strip()
+
+
+def _version_on(page: TestResponse) -> str:
+    found = re.search(r'name="version" type="hidden" value="(\d+)"', page.get_data(as_text=True))
+    assert found is not None, "the editor has no version field"
+    return found.group(1)
+
+
+def test_answer_this_then_publish_puts_the_answer_and_the_mail_at_the_headline_address(
+    client: FlaskClient, db: SQLAlchemy, editor: StaffUser, smtp_server: SmtpServer
+) -> None:
+    doctor = make_doctor()
+    q = make_question(
+        "asker@example.com",
+        "Dear doctor, my cheeks sting after washing. Why does my skin sting after cleansing?",
+    )
+    db.session.commit()
+    started = client.post(
+        f"/admin/questions/{q.id}/answer", data={"csrf_token": _token(client, q.id)}
+    )
+    editor_url = started.headers["Location"]
+    opened = client.get(editor_url)
+    html = opened.get_data(as_text=True)
+    assert 'value="Why does my skin sting after cleansing?"' in html  # a question
+    assert re.search(r'name="slug" [^>]*value=""', html)  # the slug is left untouched
+
+    # The editor writes the answer, leaving the slug field as it came, and publishes.
+    saved = client.post(
+        editor_url,
+        data={
+            "csrf_token": csrf_token(opened),
+            "version": _version_on(opened),
+            "question": "Why does my skin sting after cleansing?",
+            "slug": "",
+            "letter": "My cheeks sting after washing.",
+            "body": "Your cleanser is too harsh.",
+            "bottom_line": "Switch to a gentle cleanser.",
+            "doctor_id": str(doctor.id),
+            "reviewed_by_id": "",
+            "reviewed_on": "",
+            "seo_description": "",
+        },
+    )
+    assert saved.status_code == 303
+    placeholder = db.session.scalars(sa.select(Answer.slug)).one()
+    page = client.get(editor_url)
+    published = client.post(
+        f"{editor_url}/publish",
+        data={"csrf_token": csrf_token(page), "version": _version_on(page)},
+    )
+
+    assert published.status_code == 303
+    final = "why-does-my-skin-sting-after-cleansing"
+    assert f"The answer is published at /answers/{final}." in visible_text(client.get(editor_url))
+    assert client.get(f"/answers/{final}").status_code == 200
+    assert client.get(f"/answers/{placeholder}").status_code == 404
+    [mail] = smtp_server.messages
+    assert mail["To"] == "asker@example.com"
+    text = mail.get_content()
+    assert re.search(rf"http://shop\.test/answers/{final}\s", text)
+    assert "draft-" not in text
 
 
 def test_get_changes_nothing(client: FlaskClient, db: SQLAlchemy, editor: StaffUser) -> None:

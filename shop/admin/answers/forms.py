@@ -92,7 +92,7 @@ class AnswerForm(ShopForm):
         filters=[_strip],
     )
     slug = StringField(
-        "Slug (web address; leave empty to make it from the question)",
+        "Slug (the web address; leave it empty to make it from the headline)",
         validators=[_too_long("slug", SLUG_MAX)],
         filters=[_strip],
     )

@@ -24,6 +24,7 @@ from shop.admin.answers.forms import (
 )
 from shop.core.errors import DomainError
 from shop.core.markdown import render_markdown
+from shop.editorial.addresses import address_of, has_been_out
 from shop.editorial.models import Answer
 from shop.editorial.services import (
     AnswerChange,
@@ -72,6 +73,8 @@ def _content(form: AnswerForm) -> AnswerContent:
 def _saved_form(answer: Answer) -> AnswerForm:
     """The editor filled with the answer as stored (ignoring anything posted)."""
     data: dict[str, Any] = answer_fields(answer)
+    if answer.slug_placeholder:
+        data["slug"] = ""  # a stand-in, not an address: left empty, it is made at publish
     data["bottom_line"] = "\n".join(data["bottom_line"])
     data["reviewed_on"] = answer.reviewed_on
     data["seo_description"] = data["seo_description"] or ""
@@ -121,6 +124,8 @@ def _render_edit(
         conflict=conflict,
         unsaved=unsaved,
         is_public=answer.is_public(),
+        address=address_of(answer),
+        has_been_out=has_been_out(answer),
         audit_entries=audit.entries("answer", answer.id, limit=AUDIT_ROWS),
     )
     return page, code
@@ -226,7 +231,8 @@ def _status_action(
             db.session.rollback()
             form.form_errors.append(exc.message)
         else:
-            # Mail to askers is in the outbox with the commit; a failure now is retried later.
+            # Mail to askers is in the outbox with the commit (written with the answer's settled
+            # address); a failure now is retried later.
             deliver_queued_now()
             flash(f"The answer is {summary}.", "success")
             return redirect(url_for("admin_answers.edit", answer_id=answer_id), code=303)
@@ -245,7 +251,7 @@ def publish(answer_id: int) -> Page | BaseResponse:
         VersionForm(),
         lambda version: publish_answer_now(answer_id, version),
         "answer.publish",
-        lambda change: "published",
+        lambda change: f"published at {url_for('editorial.answer', slug=change.answer.slug)}",
     )
 
 
