@@ -1,7 +1,7 @@
 """answer addresses: placeholder slugs for drafts, old slugs that redirect
 
 Revision ID: bcb419709fe2
-Revises: 3b8d1f6a2c70
+Revises: 45bc5bc77aca
 Create Date: 2026-12-07 14:40:00.000000
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'bcb419709fe2'
-down_revision = '3b8d1f6a2c70'
+down_revision = '45bc5bc77aca'
 branch_labels = None
 depends_on = None
 
