@@ -108,7 +108,7 @@ def _size(variant: Variant, **overrides: str) -> dict[str, str]:
 
 
 class _PageForm(HTMLParser):
-    """The product editor's form as a browser would submit it (no file inputs or buttons)."""
+    """The product form of the edit page as a browser submits it (no file inputs or buttons)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -120,7 +120,7 @@ class _PageForm(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "form":
-            self._inside = a.get("id") == "product-editor"
+            self._inside = "product-form" in a.get("class", "").split()
         if not self._inside or ("name" not in a and tag != "option"):
             return
         kind = a.get("type", "text")
@@ -422,8 +422,9 @@ def test_preview_without_javascript_renders_and_saves_nothing(
     html = response.get_data(as_text=True)
     assert "<strong>bolder</strong>" in html
     assert 'value="Typed but not saved"' in html
-    # The typed script is escaped; the only script is our own file.
-    assert [p for p in injected_markup(html) if "/static/js/admin-preview." not in p] == []
+    # The typed script is escaped; the only scripts are our own files.
+    ours = ("/static/js/admin-preview.", "/static/js/admin-unsaved.")
+    assert [p for p in injected_markup(html) if not any(js in p for js in ours)] == []
     saved = _reload(db, product.id)
     assert (saved.name, saved.version) == ("Barrier Cream", 1)
     assert _audits(db, "product.update") == []
@@ -515,17 +516,17 @@ def test_a_price_typed_in_a_size_survives_save_product(editor: FlaskClient, db: 
     assert response.status_code == 303
     page = editor.get(response.headers["Location"])
     assert "“Barrier Cream Rich” was saved." in visible_text(page)
-    shown = _page_form(page)
-    assert shown[f"size{small.id}-price"] == "19.99"
-    assert shown[f"size{large.id}-compare_at_price"] == "49.00"
-    assert shown["name"] == "Barrier Cream Rich"
-    assert "Saved: $19.99" in visible_text(page)
     saved = _reload(db, product.id)
     assert saved.name == "Barrier Cream Rich"
     assert [(v.price, v.compare_at_price, v.stock.on_hand) for v in saved.variants] == [
         (1999, None, 7),
         (4200, 4900, 3),
     ]
+    shown = _page_form(page)
+    assert shown[f"size{small.id}-price"] == "19.99"
+    assert shown[f"size{large.id}-compare_at_price"] == "49.00"
+    assert shown["name"] == "Barrier Cream Rich"
+    assert "Saved: $19.99" in visible_text(page)
     assert saved.version == 2  # one save, one new version
     # Each changed part has its audit entry, with only what changed.
     (product_entry,) = _audits(db, "product.update")
@@ -641,6 +642,7 @@ def test_a_refused_size_value_is_shown_beside_its_field_and_nothing_is_saved(
     assert errors is not None
     assert message in visible_text(errors.group(1))
     assert f'href="#{field_id}"' in html
+    assert 'data-warn-unsaved="typed"' in html  # with JavaScript, leaving asks first
     assert re.search(
         rf'id="{field_id}"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="{field_id}"', html
     )

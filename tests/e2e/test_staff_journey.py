@@ -119,3 +119,22 @@ def test_an_editor_reprices_a_product_and_recommends_it_in_an_answer(
     expect(recommendation).to_contain_text(NEW_PRICE)
     recommendation.scroll_into_view_if_needed()
     shots(page, "answer-lists-product")
+
+
+def test_leaving_the_editor_with_a_typed_price_asks_first(
+    demo_shop: DemoShop, editor_page: Any
+) -> None:
+    base = demo_shop.url
+    product_id = _id_of(demo_shop, Product, PRODUCT_SLUG)
+    editor = editor_page
+    sign_in_staff(editor, base, demo_shop.staff["editor"])
+    url = f"{base}/admin/products/{product_id}"
+    editor.goto(url)
+    editor.on("dialog", lambda dialog: dialog.dismiss())  # "Stay on page"
+    size = editor.get_by_role("group", name=re.compile(f"^Size {SKU}"))
+    size.get_by_label("Price", exact=True).fill("99.00")
+    with editor.expect_event("dialog") as asked:
+        size.get_by_role("link", name=f"Stock of {SKU}").click(no_wait_after=True)
+    assert asked.value.type == "beforeunload"
+    expect(size.get_by_label("Price", exact=True)).to_have_value("99.00")
+    assert editor.url == url

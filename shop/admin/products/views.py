@@ -285,9 +285,13 @@ def _render_edit(
     page: EditPage,
     *,
     conflict: bool = False,
+    typed: bool = False,
     status: int = 200,
 ) -> Page:
-    """The edit page with `page`'s forms (fresh, or as posted with their errors)."""
+    """The edit page with `page`'s forms (fresh, or as posted with their errors).
+
+    `typed`: the forms hold values that are not saved (a preview, a refusal, a conflict).
+    """
     page.cover(product)
     parts = page.parts(product)
     return render_template(
@@ -303,6 +307,7 @@ def _render_edit(
         currency=_currency(),
         copies={i.id: _srcset(i) for i in product.images},
         conflict=CHANGED_SINCE if conflict else None,
+        typed=typed or conflict or status != 200,
         audit_entries=audit.entries("product", product.id, limit=AUDIT_ROWS),
     ), status
 
@@ -515,7 +520,7 @@ def edit(product_id: int) -> Page | BaseResponse:
     page = _edit_page(product, bound=True)
     action = request.form.get("action", "save")
     if action == "preview":
-        return _render_edit(product, page)
+        return _render_edit(product, page, typed=True)
     if not page.validate():
         return _render_edit(product, page, status=400)
     if page.product.version.data is None:
