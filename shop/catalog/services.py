@@ -1,11 +1,14 @@
 """Catalogue writes for the staff product editor: products, variants and images.
 
-Every change to a product, its variants or its images goes through `_product_for_update`,
-which refuses a stale `expected_version` and touches `updated_at`, so the product's
-version counter (`Product.version`, a SQLAlchemy `version_id_col`) moves on every save.
-A second editor working from an older page is therefore refused, either here or, when
-both read the same version at the same moment, by the version check of the UPDATE at
-flush (a `StaleDataError`, turned into the same `RecordChanged`). Services flush; the
+The edit page saves a product with all its variants and images in one `update_product`
+call, which goes through `_product_for_update`: it refuses a stale `expected_version` and
+touches `updated_at`, so the product's version counter (`Product.version`, a SQLAlchemy
+`version_id_col`) moves once on every save. Each variant has its own counter too
+(`Variant.version`), which the page sends back: a variant changed elsewhere (the
+catalogue import changes variants without touching their product) refuses the whole
+save. A second editor working from an older page is therefore refused, either here or,
+when both read the same versions at the same moment, by the version check of the UPDATE
+at flush (a `StaleDataError`, turned into the same `RecordChanged`). Services flush; the
 caller commits once.
 """
 

@@ -593,6 +593,27 @@ def test_a_size_changed_since_the_page_was_opened_refuses_the_whole_save(
     assert [v.price for v in _reload(db, product.id).variants] == [1999, 4200]
 
 
+def test_a_size_added_since_the_page_was_opened_refuses_the_save(
+    editor: FlaskClient, db: SQLAlchemy
+) -> None:
+    product = _product(db, variants=[("50 ml", 2500, 7)])
+    variant = product.variants[0]
+    url = f"/admin/products/{product.id}"
+    data = _page_form(editor.get(url))
+    # The catalogue import adds a size without touching the product's own row.
+    added = Variant(product_id=product.id, sku="BC-200", size_label="200 ml", price=5000)
+    added.currency = "USD"
+    db.session.add(added)
+    db.session.commit()
+    data.setlist(f"size{variant.id}-price", ["19.99"])
+    response = editor.post(url, data=data)
+    assert response.status_code == 409
+    shown = _page_form(response)
+    assert shown[f"size{variant.id}-price"] == "19.99"
+    assert shown[f"size{added.id}-price"] == "50.00"  # the new size, as stored
+    assert _variant(db, variant.id).price == 2500
+
+
 def test_a_stale_product_refuses_the_sizes_too(editor: FlaskClient, db: SQLAlchemy) -> None:
     product = _product(db, variants=[("50 ml", 2500, 7)])
     variant = product.variants[0]

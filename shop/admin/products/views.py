@@ -198,7 +198,8 @@ class EditPage:
     def validate(self) -> bool:
         """Validate every part (all of them, so every problem is shown at once)."""
         results = [self.product.validate_on_submit()]
-        results += [form.validate() for form in self.sizes.values()]
+        # A size not on the posted page (added since) is not validated: the save is refused.
+        results += [self.sizes[i].validate() for i in sorted(self.posted_sizes)]
         results += [self.new_size.validate(), self.upload.validate()]
         results += [form.validate() for form in self.images.values()]
         return all(results)
@@ -273,6 +274,7 @@ def _keep_typed_but_current(page: EditPage, product: Product) -> None:
 
     The refusal has been shown; saving again is a choice made knowing someone else saved.
     """
+    page.cover(product)
     fields = [(page.product.version, product.version)]
     fields += [(page.sizes[v.id].version, v.version) for v in product.variants]
     for field, version in fields:
