@@ -145,6 +145,10 @@ class Variant(Model):
     compare_at_price: Mapped[int | None] = mapped_column(sa.Integer, default=None)
     currency: Mapped[str] = mapped_column(sa.String(3))
     position: Mapped[int] = mapped_column(default=0)
+    # Optimistic locking, as on products: the product page sends each size's version, and an
+    # UPDATE over a size someone changed since (e.g. the catalogue import) is refused.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy reads it once)
 
     product: Mapped[Product] = relationship(back_populates="variants")
     stock: Mapped[StockRecord] = relationship(

@@ -1,11 +1,14 @@
 """Catalogue writes for the staff product editor: products, variants and images.
 
-Every change to a product, its variants or its images goes through `_product_for_update`,
-which refuses a stale `expected_version` and touches `updated_at`, so the product's
-version counter (`Product.version`, a SQLAlchemy `version_id_col`) moves on every save.
-A second editor working from an older page is therefore refused, either here or, when
-both read the same version at the same moment, by the version check of the UPDATE at
-flush (a `StaleDataError`, turned into the same `RecordChanged`). Services flush; the
+The edit page saves a product with all its variants and images in one `update_product`
+call, which goes through `_product_for_update`: it refuses a stale `expected_version` and
+touches `updated_at`, so the product's version counter (`Product.version`, a SQLAlchemy
+`version_id_col`) moves once on every save. Each variant has its own counter too
+(`Variant.version`), which the page sends back: a variant changed elsewhere (the
+catalogue import changes variants without touching their product) refuses the whole
+save. A second editor working from an older page is therefore refused, either here or,
+when both read the same versions at the same moment, by the version check of the UPDATE
+at flush (a `StaleDataError`, turned into the same `RecordChanged`). Services flush; the
 caller commits once.
 """
 
@@ -52,11 +55,16 @@ class RecordChanged(DomainError):
 
 
 class FieldError(DomainError):
-    """A value was refused; `field` names the form field the message belongs to."""
+    """A value was refused; `field` names the form field the message belongs to.
 
-    def __init__(self, field: str, message: str) -> None:
+    `part` says which part of the product page it is in: "" for the product's own fields,
+    `variant:<id>`, `new_variant`, `image:<id>` or `upload`.
+    """
+
+    def __init__(self, field: str, message: str, part: str = "") -> None:
         super().__init__(message)
         self.field = field
+        self.part = part
 
 
 @dataclass
@@ -146,6 +154,58 @@ def product_snapshot(product: Product) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class VariantEdit:
+    """One size as the product page sends it: which, at what version, with what values."""
+
+    variant_id: int
+    expected_version: int
+    fields: VariantFields
+
+
+@dataclass(frozen=True)
+class ImageEdit:
+    """One image as the product page sends it: its alt text, or that it is to be removed."""
+
+    image_id: int
+    alt_text: str
+    remove: bool = False
+
+
+@dataclass(frozen=True)
+class NewImage:
+    """An uploaded image's bytes (read, not yet checked), its alt text and where to store it."""
+
+    data: bytes
+    alt_text: str
+    media: Storage | Path
+
+
+@dataclass(frozen=True)
+class PageEdit:
+    """What the product page sends besides the product's own fields.
+
+    `variants` must name every size the product has (each at the version the page showed):
+    a size missing or unknown means the page is out of date, and the save is refused.
+    """
+
+    variants: Sequence[VariantEdit] = ()
+    new_variant: VariantFields | None = None
+    currency: str = "USD"
+    images: Sequence[ImageEdit] = ()
+    upload: NewImage | None = None
+
+
+@dataclass
+class Saved:
+    """A saved product, with what the save added and removed (for audit entries and files)."""
+
+    product: Product
+    new_variant: Variant | None = None
+    new_image: ProductImage | None = None
+    removed_images: list[ProductImage] = field(default_factory=list)
+
+
 def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Only the keys whose values differ, as (before, after)."""
     keys = [k for k in after if before.get(k) != after[k]]
@@ -213,36 +273,6 @@ def create_product(fields: ProductFields) -> Product:
     return product
 
 
-def update_product(product_id: int, expected_version: int, fields: ProductFields) -> Product:
-    """Save the product form, refusing it if the product changed since `expected_version`."""
-    product = _product_for_update(product_id, expected_version)
-    _apply(product, fields)
-    _save(product)
-    return product
-
-
-def archive_product(product_id: int, expected_version: int) -> Product:
-    """Take a product off sale for good; it is kept, because orders refer to it."""
-    product = _product_for_update(product_id, expected_version)
-    if product.status is ProductStatus.ARCHIVED:
-        raise DomainError(f"“{product.name}” is already archived.")
-    product.status = ProductStatus.ARCHIVED
-    _save(product)
-    return product
-
-
-def restore_product(product_id: int, expected_version: int, status: ProductStatus) -> Product:
-    """Bring an archived product back as a draft or on sale."""
-    if status is ProductStatus.ARCHIVED:
-        raise DomainError("Restore a product as a draft or as active.")
-    product = _product_for_update(product_id, expected_version)
-    if product.status is not ProductStatus.ARCHIVED:
-        raise DomainError(f"“{product.name}” is not archived.")
-    product.status = status
-    _save(product)
-    return product
-
-
 def _check_variant(fields: VariantFields, variant_id: int | None) -> None:
     other = db.session.scalar(
         sa.select(Variant).where(sa.func.lower(Variant.sku) == fields.sku.lower())
@@ -269,45 +299,6 @@ def variant_snapshot(variant: Variant) -> dict[str, Any]:
     }
 
 
-def add_variant(
-    product_id: int, expected_version: int, fields: VariantFields, currency: str
-) -> Variant:
-    """Add a size to a product, with an empty stock record (stock is set on the stock screen)."""
-    product = _product_for_update(product_id, expected_version)
-    _check_variant(fields, None)
-    variant = Variant(
-        product_id=product.id,
-        sku=fields.sku,
-        size_label=fields.size_label,
-        price=fields.price,
-        compare_at_price=fields.compare_at_price,
-        currency=currency,
-        position=fields.position,
-    )
-    db.session.add(variant)
-    _save(product)
-    create_stock_record(variant.id, 0)
-    return variant
-
-
-def update_variant(
-    product_id: int, variant_id: int, expected_version: int, fields: VariantFields
-) -> Variant:
-    """Change a variant's SKU, size, prices or position (never its stock)."""
-    variant = db.session.get(Variant, variant_id)
-    if variant is None or variant.product_id != product_id:
-        raise NotFound("This product has no variant with that number.")
-    product = _product_for_update(product_id, expected_version)
-    _check_variant(fields, variant_id)
-    variant.sku = fields.sku
-    variant.size_label = fields.size_label
-    variant.price = fields.price
-    variant.compare_at_price = fields.compare_at_price
-    variant.position = fields.position
-    _save(product)
-    return variant
-
-
 def _check_alt(alt_text: str) -> str:
     alt = alt_text.strip()
     if not alt:
@@ -317,57 +308,126 @@ def _check_alt(alt_text: str) -> str:
     return alt
 
 
-def add_image(
-    product_id: int, expected_version: int, data: bytes, alt_text: str, media: Storage | Path
-) -> ProductImage:
-    """Check and store an uploaded image (files first), then add its row after the others.
+def _checked_variants(
+    product: Product, edits: Sequence[VariantEdit], new: VariantFields | None
+) -> list[tuple[Variant, VariantFields]]:
+    """Match each edit to the product's size at the version the page showed, then check it."""
+    current = {v.id: v for v in product.variants}
+    if sorted(e.variant_id for e in edits) != sorted(current):
+        raise RecordChanged()
+    if any(current[e.variant_id].version != e.expected_version for e in edits):
+        raise RecordChanged()
+    checked: list[tuple[Variant, VariantFields]] = []
+    seen: set[str] = set()
+    rows: list[tuple[str, int | None, VariantFields]] = [
+        (f"variant:{e.variant_id}", e.variant_id, e.fields) for e in edits
+    ]
+    if new is not None:
+        rows.append(("new_variant", None, new))
+    for part, variant_id, fields in rows:
+        try:
+            _check_variant(fields, variant_id)
+        except FieldError as exc:
+            raise FieldError(exc.field, exc.message, part) from exc
+        if fields.sku.lower() in seen:
+            raise FieldError(
+                "sku", f"SKU {fields.sku} is typed for two sizes; SKUs are unique.", part
+            )
+        seen.add(fields.sku.lower())
+        if variant_id is not None:
+            checked.append((current[variant_id], fields))
+    return checked
 
-    If anything after the files are written fails, they are removed again, so a refused or
-    failed upload leaves neither files nor a row behind.
+
+def _checked_images(
+    product: Product, edits: Sequence[ImageEdit]
+) -> list[tuple[ProductImage, ImageEdit]]:
+    """Match each edit to one of the product's images and check its alt text."""
+    current = {i.id: i for i in product.images}
+    checked: list[tuple[ProductImage, ImageEdit]] = []
+    for edit in edits:
+        image = current.get(edit.image_id)
+        if image is None:
+            raise RecordChanged()
+        if not edit.remove:
+            try:
+                _check_alt(edit.alt_text)
+            except FieldError as exc:
+                raise FieldError(exc.field, exc.message, f"image:{edit.image_id}") from exc
+        checked.append((image, edit))
+    return checked
+
+
+def update_product(
+    product_id: int, expected_version: int, fields: ProductFields, page: PageEdit | None = None
+) -> Saved:
+    """Save the product and, from its edit page, its sizes and images, as one change.
+
+    Refused whole (`RecordChanged`) if the product or any of its sizes changed since the
+    versions the page showed, or with the first refused value (`FieldError`, naming its
+    part of the page). Everything is checked before anything is changed, so the product's
+    version moves once. Without `page` only the product's own fields are saved.
     """
     product = _product_for_update(product_id, expected_version)
-    alt = _check_alt(alt_text)
-    stored = images.store_product_image(data, media, product_id)
-    try:
-        position = max((i.position for i in product.images), default=-1) + 1
-        image = ProductImage(
-            product_id=product_id,
-            path=stored.path,
-            alt_text=alt,
-            width=stored.width,
-            height=stored.height,
-            position=position,
-        )
-        db.session.add(image)
+    if page is None:
+        _apply(product, fields)
         _save(product)
-    except BaseException:
-        images.remove_files(stored.files)
-        raise
-    return image
-
-
-def _image(product_id: int, image_id: int) -> ProductImage:
-    image = db.session.get(ProductImage, image_id)
-    if image is None or image.product_id != product_id:
-        raise NotFound("This product has no image with that number.")
-    return image
-
-
-def update_image_alt(
-    product_id: int, image_id: int, expected_version: int, alt_text: str
-) -> ProductImage:
-    """Change an image's alt text."""
-    image = _image(product_id, image_id)
-    product = _product_for_update(product_id, expected_version)
-    image.alt_text = _check_alt(alt_text)
-    _save(product)
-    return image
-
-
-def delete_image(product_id: int, image_id: int, expected_version: int) -> ProductImage:
-    """Remove an image's row; the caller removes its files once the deletion is committed."""
-    image = _image(product_id, image_id)
-    product = _product_for_update(product_id, expected_version)
-    product.images.remove(image)
-    _save(product)
-    return image
+        return Saved(product)
+    variants = _checked_variants(product, page.variants, page.new_variant)
+    images_ = _checked_images(product, page.images)
+    alt = ""
+    if page.upload is not None:
+        try:
+            alt = _check_alt(page.upload.alt_text)
+        except FieldError as exc:
+            raise FieldError(exc.field, exc.message, "upload") from exc
+    _apply(product, fields)
+    saved = Saved(product)
+    with db.session.no_autoflush:
+        for variant, values in variants:
+            variant.sku = values.sku
+            variant.size_label = values.size_label
+            variant.price = values.price
+            variant.compare_at_price = values.compare_at_price
+            variant.position = values.position
+        for image, edit in images_:
+            if edit.remove:
+                product.images.remove(image)
+                saved.removed_images.append(image)
+            else:
+                image.alt_text = _check_alt(edit.alt_text)
+        if page.new_variant is not None:
+            new = page.new_variant
+            saved.new_variant = Variant(
+                product=product,
+                sku=new.sku,
+                size_label=new.size_label,
+                price=new.price,
+                compare_at_price=new.compare_at_price,
+                currency=page.currency,
+                position=new.position,
+            )
+            db.session.add(saved.new_variant)
+    if page.upload is None:
+        _save(product)
+    else:
+        # Files first, the row after: whatever fails from here removes the files again.
+        stored = images.store_product_image(page.upload.data, page.upload.media, product_id)
+        try:
+            position = max((i.position for i in product.images), default=-1) + 1
+            saved.new_image = ProductImage(
+                product=product,
+                path=stored.path,
+                alt_text=alt,
+                width=stored.width,
+                height=stored.height,
+                position=position,
+            )
+            db.session.add(saved.new_image)
+            _save(product)
+        except BaseException:
+            images.remove_files(stored.files)
+            raise
+    if saved.new_variant is not None:
+        create_stock_record(saved.new_variant.id, 0)
+    return saved

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from shop.accounts.models import StaffRole, StaffUser
 from shop.admin.models import AuditEntry
 from shop.catalog.images import encode_copies
 from shop.catalog.models import Product, ProductImage, ProductStatus, Variant
+from shop.core.money import format_major
 from shop.core.storage import init_storage
 from shop.inventory.models import StockRecord
 from tests.catalog.test_images import bomb_png
@@ -35,8 +37,8 @@ from tests.html import csrf_token, injected_markup, visible_text
 MakeStaff = Callable[..., StaffUser]
 EDITOR = "ed@example.com"
 CHANGED = (
-    "This product was changed by someone else after you opened it; nothing was saved. "
-    "Here is the current version."
+    "Someone else saved this product or one of its sizes after you opened this page, so "
+    "nothing was saved. What you typed is still in the form below"
 )
 
 
@@ -79,8 +81,111 @@ def _form(product: Product, **overrides: Any) -> dict[str, Any]:
         "version": str(product.version),
         "action": "save",
     }
+    for v in product.variants:
+        data.update(_size(v))
+    for image in product.images:
+        data[f"image{image.id}-alt_text"] = image.alt_text
     data.update(overrides)
     return data
+
+
+def _size(variant: Variant, **overrides: str) -> dict[str, str]:
+    """What the edit page sends for one size, unchanged unless overridden (by field name)."""
+    values = {
+        "version": str(variant.version),
+        "sku": variant.sku,
+        "size_label": variant.size_label,
+        "price": format_major(variant.price, variant.currency),
+        "compare_at_price": (
+            format_major(variant.compare_at_price, variant.currency)
+            if variant.compare_at_price is not None
+            else ""
+        ),
+        "position": str(variant.position),
+    }
+    values.update(overrides)
+    return {f"size{variant.id}-{name}": value for name, value in values.items()}
+
+
+class _PageForm(HTMLParser):
+    """The product form of the edit page as a browser submits it (no file inputs or buttons)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+        self._inside = False
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self._inside = "product-form" in a.get("class", "").split()
+        if not self._inside or ("name" not in a and tag != "option"):
+            return
+        kind = a.get("type", "text")
+        if (
+            tag == "input"
+            and kind not in ("file", "submit")
+            and (kind != "checkbox" or "checked" in a)
+        ):
+            self.fields.append((a["name"], a.get("value", "on" if kind == "checkbox" else "")))
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self.fields.append((a["name"], ""))
+        elif tag == "select":
+            self._select = a["name"]
+        elif tag == "option" and self._select and "selected" in a:
+            self.fields.append((self._select, a.get("value", "")))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._inside = False
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            name, text = self.fields[-1]
+            # A browser drops one newline right after <textarea>.
+            self.fields[-1] = (
+                name,
+                text + (data if text else data.removeprefix("\r\n").removeprefix("\n")),
+            )
+
+
+def _page_form(response: TestResponse) -> MultiDict[str, str]:
+    """Every field of the edit page's one form, with the values the page shows."""
+    parser = _PageForm()
+    parser.feed(response.get_data(as_text=True))
+    return MultiDict(parser.fields)
+
+
+def _save(
+    client: FlaskClient,
+    product: Product | int,
+    changes: dict[str, str] | None = None,
+    *,
+    action: str = "save",
+    files: dict[str, FileStorage] | None = None,
+) -> TestResponse:
+    """Open the edit page, change some of its fields as staff would, press a button."""
+    product_id = product if isinstance(product, int) else product.id
+    url = f"/admin/products/{product_id}"
+    data = _page_form(client.get(url))
+    for name, value in (changes or {}).items():
+        data.setlist(name, [value])
+    data["action"] = action
+    if not files:
+        return client.post(url, data=data)
+    for name, file in files.items():
+        data.add(name, file)  # type: ignore[arg-type]
+    # Encoded here, in memory: the test client would spool a large body to a temporary
+    # file it never closes.
+    boundary, body = encode_multipart(data)
+    return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def _post(client: FlaskClient, url: str, data: dict[str, Any], page: str | None = None) -> Any:
@@ -103,24 +208,12 @@ def _picture(fmt: str = "PNG", size: tuple[int, int] = (1400, 1000)) -> bytes:
 def _upload(
     client: FlaskClient, product: Product, data: bytes, filename: str, alt: str = "A jar"
 ) -> TestResponse:
-    page = f"/admin/products/{product.id}"
-    token = csrf_token(client.get(page))
-    # Encoded here, in memory: the test client would spool a large body to a temporary
-    # file it never closes.
-    boundary, body = encode_multipart(
-        MultiDict(
-            {
-                "csrf_token": token,
-                "upload-version": str(product.version),
-                "upload-alt_text": alt,
-                "upload-image": FileStorage(BytesIO(data), filename=filename),
-            }
-        )
-    )
-    return client.post(
-        f"{page}/images",
-        data=body,
-        content_type=f"multipart/form-data; boundary={boundary}",
+    """Choose a file and its alt text in the edit page's upload row and save the page."""
+    return _save(
+        client,
+        product,
+        {"upload-alt_text": alt},
+        files={"upload-image": FileStorage(BytesIO(data), filename=filename)},
     )
 
 
@@ -154,12 +247,7 @@ def test_writes_are_refused_to_other_roles(
     make_staff("fred@example.com", StaffRole.FULFILMENT)
     sign_in(client, "fred@example.com")
     token = csrf_token(client.get("/admin/stock/1"))
-    for url in (
-        f"/admin/products/{product.id}",
-        f"/admin/products/{product.id}/archive",
-        f"/admin/products/{product.id}/variants",
-        "/admin/preview",
-    ):
+    for url in (f"/admin/products/{product.id}", "/admin/preview"):
         assert client.post(url, data={"csrf_token": token}).status_code == 403
     assert _reload(db, product.id).version == 1
 
@@ -248,7 +336,7 @@ def test_edit_refusals_change_nothing(
     response = _post(editor, url, _form(product, **overrides))
     assert response.status_code == 400
     assert message in visible_text(response)
-    assert "The product was not saved" in visible_text(response)
+    assert "Nothing was saved: correct the fields marked below" in visible_text(response)
     assert _reload(db, product.id).version == 1
 
 
@@ -296,9 +384,13 @@ def test_the_second_of_two_editors_gets_409_and_the_current_version(
     assert second.status_code == 409
     text = visible_text(second)
     assert CHANGED in text
+    assert "The product was saved" not in text
     html = second.get_data(as_text=True)
-    assert 'value="Ann&#39;s name"' in html  # the page shows the current version
+    # Bob's typing is kept, and the form is now at the current version: saving again is a
+    # choice made knowing Ann saved first.
+    assert "Bob&#39;s text</textarea>" in html
     assert 'name="version" type="hidden" value="2"' in html
+    assert "Ann&#39;s name" in visible_text(second) or "Ann's name" in text  # the heading
     saved = _reload(db, product.id)
     assert (saved.name, saved.description, saved.version) == (
         "Ann's name",
@@ -306,25 +398,6 @@ def test_the_second_of_two_editors_gets_409_and_the_current_version(
         2,
     )
     assert len(_audits(db, "product.update")) == 1
-
-
-def test_a_stale_variant_or_image_form_is_refused_too(editor: FlaskClient, db: SQLAlchemy) -> None:
-    product = _product(db)
-    url = f"/admin/products/{product.id}"
-    token = csrf_token(editor.get(url))
-    assert editor.post(url, data={"csrf_token": token, **_form(product)}).status_code == 303
-    response = editor.post(
-        f"{url}/variants",
-        data={
-            "csrf_token": token,
-            "variant-version": "1",
-            "variant-sku": "BC-200",
-            "variant-price": "30.00",
-        },
-    )
-    assert response.status_code == 409
-    assert CHANGED in visible_text(response)
-    assert db.session.scalars(sa.select(Variant.sku).where(Variant.sku == "BC-200")).all() == []
 
 
 # Preview --------------------------------------------------------------------------------
@@ -349,8 +422,9 @@ def test_preview_without_javascript_renders_and_saves_nothing(
     html = response.get_data(as_text=True)
     assert "<strong>bolder</strong>" in html
     assert 'value="Typed but not saved"' in html
-    # The typed script is escaped; the only script is our own file.
-    assert [p for p in injected_markup(html) if "/static/js/admin-preview." not in p] == []
+    # The typed script is escaped; the only scripts are our own files.
+    ours = ("/static/js/admin-preview.", "/static/js/admin-unsaved.")
+    assert [p for p in injected_markup(html) if not any(js in p for js in ours)] == []
     saved = _reload(db, product.id)
     assert (saved.name, saved.version) == ("Barrier Cream", 1)
     assert _audits(db, "product.update") == []
@@ -416,24 +490,215 @@ def test_the_edit_page_links_answers_and_the_public_page(
     assert 'href="/products/not-yet"' not in page
 
 
-# Variants -------------------------------------------------------------------------------
+# Sizes: saved with the product, as one form -----------------------------------------------
 
 
-def test_adding_a_variant(editor: FlaskClient, db: SQLAlchemy) -> None:
-    product = _product(db)
-    url = f"/admin/products/{product.id}"
-    response = _post(
+def _variant(db: SQLAlchemy, variant_id: int) -> Variant:
+    db.session.expire_all()
+    found = db.session.get(Variant, variant_id)
+    assert found is not None
+    return found
+
+
+def test_a_price_typed_in_a_size_survives_save_product(editor: FlaskClient, db: SQLAlchemy) -> None:
+    """The defect: "Save product" said saved and dropped the price typed in a size's row."""
+    product = _product(db, variants=[("50 ml", 2500, 7), ("100 ml", 4200, 3)])
+    small, large = product.variants
+    response = _save(
         editor,
-        f"{url}/variants",
+        product,
         {
-            "variant-version": "1",
-            "variant-sku": "BC-100",
-            "variant-size_label": "100 ml",
-            "variant-price": "24.50",
-            "variant-compare_at_price": "30",
-            "variant-position": "1",
+            f"size{small.id}-price": "19.99",
+            f"size{large.id}-compare_at_price": "49.00",
+            "name": "Barrier Cream Rich",
         },
-        page=url,
+    )
+    assert response.status_code == 303
+    page = editor.get(response.headers["Location"])
+    assert "“Barrier Cream Rich” was saved." in visible_text(page)
+    saved = _reload(db, product.id)
+    assert saved.name == "Barrier Cream Rich"
+    assert [(v.price, v.compare_at_price, v.stock.on_hand) for v in saved.variants] == [
+        (1999, None, 7),
+        (4200, 4900, 3),
+    ]
+    shown = _page_form(page)
+    assert shown[f"size{small.id}-price"] == "19.99"
+    assert shown[f"size{large.id}-compare_at_price"] == "49.00"
+    assert shown["name"] == "Barrier Cream Rich"
+    assert "Saved: $19.99" in visible_text(page)
+    assert saved.version == 2  # one save, one new version
+    # Each changed part has its audit entry, with only what changed.
+    (product_entry,) = _audits(db, "product.update")
+    assert product_entry.after == {"name": "Barrier Cream Rich"}
+    entries = {e.before["variant_id"]: e for e in _audits(db, "product.variant_edit") if e.before}
+    assert entries[small.id].before == {"variant_id": small.id, "price": 2500}
+    assert entries[small.id].after == {"variant_id": small.id, "price": 1999}
+    assert entries[large.id].after == {"variant_id": large.id, "compare_at_price": 4900}
+
+
+def test_sku_size_and_position_are_saved_too(editor: FlaskClient, db: SQLAlchemy) -> None:
+    product = _product(db, variants=[("50 ml", 2500, 7)])
+    variant = product.variants[0]
+    prefix = f"size{variant.id}"
+    response = _save(
+        editor,
+        product,
+        {f"{prefix}-sku": "BC-50", f"{prefix}-size_label": "50 ml jar", f"{prefix}-position": "4"},
+    )
+    assert response.status_code == 303
+    saved = _variant(db, variant.id)
+    assert (saved.sku, saved.size_label, saved.position, saved.stock.on_hand) == (
+        "BC-50",
+        "50 ml jar",
+        4,
+        7,
+    )
+    assert _audits(db, "product.update") == []  # the product's own fields did not change
+
+
+def test_a_size_changed_since_the_page_was_opened_refuses_the_whole_save(
+    editor: FlaskClient, db: SQLAlchemy
+) -> None:
+    product = _product(db, variants=[("50 ml", 2500, 7), ("100 ml", 4200, 3)])
+    small, large = product.variants
+    url = f"/admin/products/{product.id}"
+    data = _page_form(editor.get(url))
+    # Meanwhile the catalogue import reprices the large size (the product itself is untouched).
+    large.price = 3900
+    db.session.commit()
+    assert (_reload(db, product.id).version, _variant(db, large.id).version) == (1, 2)
+
+    data.setlist("name", ["Renamed"])
+    data.setlist(f"size{small.id}-price", ["19.99"])
+    response = editor.post(url, data=data)
+
+    assert response.status_code == 409
+    text = visible_text(response)
+    assert CHANGED in text
+    assert "” was saved" not in text
+    shown = _page_form(response)  # what was typed is still there
+    assert (shown["name"], shown[f"size{small.id}-price"]) == ("Renamed", "19.99")
+    assert shown[f"size{large.id}-version"] == "2"
+    assert "Saved: $39.00" in text  # and the size shows what is stored now
+    saved = _reload(db, product.id)
+    assert (saved.name, saved.version) == ("Barrier Cream", 1)
+    assert [v.price for v in saved.variants] == [2500, 3900]
+    assert _audits(db, "product.update") == _audits(db, "product.variant_edit") == []
+
+    # Saving again, knowing, replaces the other change with what is in the form.
+    shown["action"] = "save"
+    again = editor.post(url, data=shown)
+    assert again.status_code == 303
+    assert [v.price for v in _reload(db, product.id).variants] == [1999, 4200]
+
+
+def test_a_size_added_since_the_page_was_opened_refuses_the_save(
+    editor: FlaskClient, db: SQLAlchemy
+) -> None:
+    product = _product(db, variants=[("50 ml", 2500, 7)])
+    variant = product.variants[0]
+    url = f"/admin/products/{product.id}"
+    data = _page_form(editor.get(url))
+    # The catalogue import adds a size without touching the product's own row.
+    added = Variant(product_id=product.id, sku="BC-200", size_label="200 ml", price=5000)
+    added.currency = "USD"
+    db.session.add(added)
+    db.session.commit()
+    data.setlist(f"size{variant.id}-price", ["19.99"])
+    response = editor.post(url, data=data)
+    assert response.status_code == 409
+    shown = _page_form(response)
+    assert shown[f"size{variant.id}-price"] == "19.99"
+    assert shown[f"size{added.id}-price"] == "50.00"  # the new size, as stored
+    assert _variant(db, variant.id).price == 2500
+
+
+def test_a_stale_product_refuses_the_sizes_too(editor: FlaskClient, db: SQLAlchemy) -> None:
+    product = _product(db, variants=[("50 ml", 2500, 7)])
+    variant = product.variants[0]
+    url = f"/admin/products/{product.id}"
+    data = _page_form(editor.get(url))
+    assert _save(editor, product, {"description": "Someone else's text"}).status_code == 303
+    data.setlist(f"size{variant.id}-price", ["19.99"])
+    response = editor.post(url, data=data)
+    assert response.status_code == 409
+    assert _variant(db, variant.id).price == 2500
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("price", "abc", "Enter an amount in USD such as 24.50"),
+        ("price", "5.001", "Enter an amount in USD"),
+        ("price", "-1", "Enter an amount in USD"),
+        ("price", "", "Enter the price"),
+        ("sku", "bad sku!", "Use letters, digits"),
+        ("sku", "", "Enter the SKU."),
+        ("compare_at_price", "1.00", "higher than the price"),
+        ("sku", "sku-0-0", "already used by “Other”"),
+        ("position", "1000", "from 0 to 999"),
+    ],
+)
+def test_a_refused_size_value_is_shown_beside_its_field_and_nothing_is_saved(
+    editor: FlaskClient, db: SQLAlchemy, field: str, value: str, message: str
+) -> None:
+    other = make_product("Other", image=False)
+    other.variants[0].sku = "SKU-0-0"
+    product = _product(db, variants=[("50 ml", 2500, 7), ("100 ml", 4200, 3)])
+    small, large = product.variants
+    response = _save(
+        editor,
+        product,
+        {"name": "Renamed", f"size{small.id}-price": "19.99", f"size{large.id}-{field}": value},
+    )
+    assert response.status_code == 400
+    text = visible_text(response)
+    assert "Nothing was saved: correct the fields marked below" in text
+    assert "” was saved" not in text
+    html = response.get_data(as_text=True)
+    # The message sits under the field, tied to it, and the summary links to it.
+    field_id = f"size{large.id}-{field}"
+    errors = re.search(rf'<ul class="field-errors" id="{field_id}-errors">(.*?)</ul>', html, re.S)
+    assert errors is not None
+    assert message in visible_text(errors.group(1))
+    assert f'href="#{field_id}"' in html
+    assert 'data-warn-unsaved="typed"' in html  # with JavaScript, leaving asks first
+    assert re.search(
+        rf'id="{field_id}"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="{field_id}"', html
+    )
+    shown = _page_form(response)
+    assert (shown["name"], shown[f"size{small.id}-price"]) == ("Renamed", "19.99")
+    saved = _reload(db, product.id)
+    assert (saved.name, saved.version) == ("Barrier Cream", 1)
+    assert [v.price for v in saved.variants] == [2500, 4200]
+    assert db.session.scalars(sa.select(AuditEntry)).all() == []
+
+
+def test_two_sizes_cannot_be_given_one_sku(editor: FlaskClient, db: SQLAlchemy) -> None:
+    product = _product(db, variants=[("50 ml", 2500, 7), ("100 ml", 4200, 3)])
+    small, large = product.variants
+    response = _save(
+        editor, product, {f"size{small.id}-sku": "BC-X", f"size{large.id}-sku": "bc-x"}
+    )
+    assert response.status_code == 400
+    assert "typed for two sizes" in visible_text(response)
+    assert [v.sku for v in _reload(db, product.id).variants] == [small.sku, large.sku]
+
+
+def test_adding_a_size_with_the_rest_of_the_page(editor: FlaskClient, db: SQLAlchemy) -> None:
+    product = _product(db)
+    response = _save(
+        editor,
+        product,
+        {
+            "name": "Barrier Cream Rich",
+            "new_size-sku": "BC-100",
+            "new_size-size_label": "100 ml",
+            "new_size-price": "24.50",
+            "new_size-compare_at_price": "30",
+            "new_size-position": "1",
+        },
     )
     assert response.status_code == 303
     variant = db.session.scalars(sa.select(Variant).where(Variant.sku == "BC-100")).one()
@@ -441,96 +706,71 @@ def test_adding_a_variant(editor: FlaskClient, db: SQLAlchemy) -> None:
     stock = db.session.get(StockRecord, variant.id)
     assert stock is not None
     assert (stock.on_hand, stock.allocated) == (0, 0)
-    assert _reload(db, product.id).version == 2
+    saved = _reload(db, product.id)
+    assert (saved.name, saved.version) == ("Barrier Cream Rich", 2)
     (entry,) = _audits(db, "product.variant_add")
     assert entry.after is not None
     assert entry.after["price"] == 2450
-    page = editor.get(url).get_data(as_text=True)
-    assert f'href="/admin/stock/{variant.id}"' in page
-    assert "$24.50" in page
+    page = editor.get(f"/admin/products/{product.id}")
+    assert "the new size BC-100 starts with 0 in stock" in visible_text(page)
+    html = page.get_data(as_text=True)
+    assert f'href="/admin/stock/{variant.id}"' in html
+    assert _page_form(page)[f"size{variant.id}-price"] == "24.50"
+    assert _page_form(page)["new_size-sku"] == ""  # the row is empty again
 
 
 @pytest.mark.parametrize(
-    ("data", "message"),
+    ("data", "field", "message"),
     [
-        ({"variant-sku": "sku-0-0", "variant-price": "5"}, "already used by “Other”"),
-        ({"variant-sku": "NEW", "variant-price": "$5"}, "Enter an amount in USD such as 24.50"),
-        ({"variant-sku": "NEW", "variant-price": "5.001"}, "Enter an amount in USD"),
-        ({"variant-sku": "NEW", "variant-price": "-1"}, "Enter an amount in USD"),
-        ({"variant-sku": "NEW", "variant-price": ""}, "Enter the price"),
-        ({"variant-sku": "bad sku!", "variant-price": "5"}, "Use letters, digits"),
+        ({"new_size-sku": "sku-0-0", "new_size-price": "5"}, "sku", "already used by “Other”"),
+        ({"new_size-sku": "NEW", "new_size-price": "$5"}, "price", "Enter an amount in USD"),
+        ({"new_size-sku": "NEW"}, "price", "Enter the new size's price"),
+        ({"new_size-size_label": "200 ml"}, "sku", "Enter the new size's SKU."),
+        ({"new_size-sku": "bad sku!", "new_size-price": "5"}, "sku", "Use letters, digits"),
         (
-            {"variant-sku": "NEW", "variant-price": "5", "variant-compare_at_price": "4"},
+            {"new_size-sku": "NEW", "new_size-price": "5", "new_size-compare_at_price": "4"},
+            "compare_at_price",
             "higher than the price",
         ),
     ],
 )
-def test_variant_refusals(
-    editor: FlaskClient, db: SQLAlchemy, data: dict[str, str], message: str
+def test_a_refused_new_size_saves_nothing(
+    editor: FlaskClient, db: SQLAlchemy, data: dict[str, str], field: str, message: str
 ) -> None:
     other = make_product("Other", image=False)
     other.variants[0].sku = "SKU-0-0"
     product = _product(db)
-    url = f"/admin/products/{product.id}"
-    response = _post(editor, f"{url}/variants", {"variant-version": "1", **data}, page=url)
+    response = _save(editor, product, {"name": "Renamed", **data})
     assert response.status_code == 400
     assert message in visible_text(response)
-    assert "The size was not added" in visible_text(response)
+    assert 'id="new_size-' + field + '-errors"' in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Variant)) == 2
-
-
-def test_editing_a_variant_keeps_its_stock(editor: FlaskClient, db: SQLAlchemy) -> None:
-    product = _product(db, variants=[("50 ml", 2500, 7)])
-    variant = product.variants[0]
-    url = f"/admin/products/{product.id}"
-    prefix = f"variant{variant.id}"
-    response = _post(
-        editor,
-        f"{url}/variants/{variant.id}",
-        {
-            f"{prefix}-version": "1",
-            f"{prefix}-sku": "BC-50",
-            f"{prefix}-size_label": "50 ml",
-            f"{prefix}-price": "19.99",
-            f"{prefix}-position": "0",
-        },
-        page=url,
-    )
-    assert response.status_code == 303
-    db.session.expire_all()
-    saved = db.session.get(Variant, variant.id)
-    assert saved is not None
-    assert (saved.sku, saved.price, saved.stock.on_hand) == ("BC-50", 1999, 7)
-    (entry,) = _audits(db, "product.variant_edit")
-    assert entry.before is not None
-    assert entry.before["price"] == 2500
-    assert _reload(db, product.id).version == 2
+    assert _reload(db, product.id).name == "Barrier Cream"
 
 
 # Archive --------------------------------------------------------------------------------
 
 
 def test_archiving_and_restoring(editor: FlaskClient, db: SQLAlchemy) -> None:
-    product = _product(db)
-    url = f"/admin/products/{product.id}"
-    response = _post(editor, f"{url}/archive", {"archive-version": "1"}, page=url)
+    product = _product(db, variants=[("50 ml", 2500, 7)])
+    variant = product.variants[0]
+    # "Save and archive" keeps what was typed too.
+    response = _save(editor, product, {f"size{variant.id}-price": "21.00"}, action="archive")
     assert response.status_code == 303
-    assert _reload(db, product.id).status is ProductStatus.ARCHIVED
-    page = editor.get(url)
+    archived = _reload(db, product.id)
+    assert archived.status is ProductStatus.ARCHIVED
+    assert archived.variants[0].price == 2100
+    page = editor.get(f"/admin/products/{product.id}")
     assert "This product is archived" in visible_text(page)
+    assert "no longer shown or sold" in visible_text(page)
 
-    response = _post(
-        editor, f"{url}/restore", {"restore-version": "2", "restore-status": "active"}, page=url
-    )
+    response = _save(editor, product, {"status": "active"})
     assert response.status_code == 303
     restored = _reload(db, product.id)
     assert (restored.status, restored.version) == (ProductStatus.ACTIVE, 3)
     assert [
         e.action for e in db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id))
-    ] == [
-        "product.archive",
-        "product.restore",
-    ]
+    ] == ["product.archive", "product.variant_edit", "product.restore"]
     assert db.session.get(Product, product.id) is not None  # never deleted
 
 
@@ -605,20 +845,18 @@ def test_uploads_that_are_refused(
     response = _upload(editor, product, data, filename, alt=alt)
     assert response.status_code == 400
     assert message in visible_text(response)
-    assert "The image was not added" in visible_text(response)
+    assert "Nothing was saved: correct the fields marked below" in visible_text(response)
     assert db.session.scalars(sa.select(ProductImage)).all() == []
     assert _reload(db, product.id).version == 1
     assert not (Path(app.config["MEDIA_ROOT"]) / "products").exists()
 
 
-def test_an_upload_without_a_file_is_refused(editor: FlaskClient, db: SQLAlchemy) -> None:
+def test_alt_text_without_a_file_is_refused(editor: FlaskClient, db: SQLAlchemy) -> None:
     product = _product(db)
-    url = f"/admin/products/{product.id}"
-    response = _post(
-        editor, f"{url}/images", {"upload-version": "1", "upload-alt_text": "A jar"}, page=url
-    )
+    response = _save(editor, product, {"upload-alt_text": "A jar", "name": "Renamed"})
     assert response.status_code == 400
-    assert "Choose an image file to upload." in visible_text(response)
+    assert "Choose the image file for this alt text" in visible_text(response)
+    assert _reload(db, product.id).name == "Barrier Cream"
 
 
 def _assert_not_saved(response: TestResponse, db: SQLAlchemy, product: Product) -> None:
@@ -711,32 +949,23 @@ def test_changing_alt_text_and_removing_an_image(
     product = _product(db)
     assert _upload(editor, product, _picture(), "photo.png").status_code == 303
     image = db.session.scalars(sa.select(ProductImage)).one()
-    url = f"/admin/products/{product.id}"
 
-    response = _post(
-        editor,
-        f"{url}/images/{image.id}",
-        {f"image{image.id}-version": "2", f"image{image.id}-alt_text": "  "},
-        page=url,
-    )
+    response = _save(editor, product, {f"image{image.id}-alt_text": "  ", "name": "Renamed"})
     assert response.status_code == 400
     assert "Describe the image" in visible_text(response)
-    response = _post(
-        editor,
-        f"{url}/images/{image.id}",
-        {f"image{image.id}-version": "2", f"image{image.id}-alt_text": "A jar, lid off"},
-        page=url,
-    )
+    assert _reload(db, product.id).name == "Barrier Cream"
+    response = _save(editor, product, {f"image{image.id}-alt_text": "A jar, lid off"})
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(ProductImage, image.id).alt_text == "A jar, lid off"  # type: ignore[union-attr]
+    (entry,) = _audits(db, "product.image_alt")
+    assert entry.after == {"image_id": image.id, "alt_text": "A jar, lid off"}
 
     folder = Path(app.config["MEDIA_ROOT"]) / "products" / str(product.id)
     assert len(list(folder.iterdir())) == 3
-    response = _post(
-        editor, f"{url}/images/{image.id}/delete", {f"delete{image.id}-version": "3"}, page=url
-    )
+    response = _save(editor, product, {f"image{image.id}-remove": "y"})
     assert response.status_code == 303
+    assert "1 image was removed" in visible_text(editor.get(response.headers["Location"]))
     assert db.session.scalars(sa.select(ProductImage)).all() == []
     assert list(folder.iterdir()) == []
     assert _reload(db, product.id).version == 4

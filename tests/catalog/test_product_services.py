@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
 
@@ -14,8 +15,16 @@ from sqlalchemy import Table
 from shop.catalog import services
 from shop.catalog.images import ImageNotSaved
 from shop.catalog.models import Product, ProductImage, ProductStatus, Variant
-from shop.catalog.services import FieldError, ProductFields, RecordChanged, VariantFields
-from shop.core.errors import DomainError
+from shop.catalog.services import (
+    FieldError,
+    ImageEdit,
+    NewImage,
+    PageEdit,
+    ProductFields,
+    RecordChanged,
+    VariantEdit,
+    VariantFields,
+)
 from shop.inventory.models import StockRecord
 from tests.factories import make_brand, make_category, make_concern, make_product
 
@@ -102,36 +111,101 @@ def test_a_change_between_read_and_flush_is_refused_too(db: SQLAlchemy) -> None:
     db.session.rollback()
 
 
-def test_variant_and_image_changes_bump_the_version(db: SQLAlchemy, tmp_path: Path) -> None:
+def _same(product: Product) -> ProductFields:
+    """The product's own fields as stored, for saves that change only its other parts."""
+    return _fields(
+        name=product.name,
+        slug=product.slug,
+        brand_id=product.brand_id,
+        category_id=product.category_id,
+        status=product.status,
+    )
+
+
+def _sizes(product: Product, **changes: VariantFields) -> list[VariantEdit]:
+    """Every size of the product at its stored version, with the given SKUs' values changed."""
+    return [
+        VariantEdit(
+            v.id,
+            v.version,
+            changes.get(v.sku)
+            or VariantFields(v.sku, v.size_label, v.price, v.compare_at_price, v.position),
+        )
+        for v in product.variants
+    ]
+
+
+def test_sizes_and_images_saved_with_the_product_bump_its_version_once(
+    db: SQLAlchemy, tmp_path: Path
+) -> None:
     product = make_product("Barrier Cream", image=False)
     db.session.commit()
 
-    variant = services.add_variant(
-        product.id, 1, VariantFields("BC-100", "100 ml", 4200, 5000, 1), "USD"
+    saved = services.update_product(
+        product.id,
+        1,
+        _same(product),
+        PageEdit(
+            variants=_sizes(product),
+            new_variant=VariantFields("BC-100", "100 ml", 4200, 5000, 1),
+            upload=NewImage(_png(), " A jar ", tmp_path),
+        ),
     )
     db.session.commit()
     assert product.version == 2
-    stock = db.session.get(StockRecord, variant.id)
+    assert saved.new_variant is not None
+    assert saved.new_image is not None
+    assert (saved.new_image.alt_text, saved.new_image.width) == ("A jar", 900)
+    stock = db.session.get(StockRecord, saved.new_variant.id)
     assert stock is not None
     assert stock.on_hand == 0
 
-    services.update_variant(product.id, variant.id, 2, VariantFields("BC-100", "100ml", 3900, None))
+    image_id = saved.new_image.id
+    services.update_product(
+        product.id,
+        2,
+        _same(product),
+        PageEdit(
+            variants=_sizes(product, **{"BC-100": VariantFields("BC-100", "100ml", 3900, None, 1)}),
+            images=[ImageEdit(image_id, "A white jar")],
+        ),
+    )
     db.session.commit()
     assert product.version == 3
-
-    image = services.add_image(product.id, 3, _png(), " A jar ", tmp_path)
+    assert [(v.sku, v.price, v.version) for v in product.variants][-1] == ("BC-100", 3900, 2)
+    saved = services.update_product(
+        product.id,
+        3,
+        _same(product),
+        PageEdit(variants=_sizes(product), images=[ImageEdit(image_id, "", remove=True)]),
+    )
     db.session.commit()
-    assert (product.version, image.alt_text, image.width) == (4, "A jar", 900)
-
-    services.update_image_alt(product.id, image.id, 4, "A white jar")
-    db.session.commit()
-    services.delete_image(product.id, image.id, 5)
-    db.session.commit()
-    assert product.version == 6
+    assert product.version == 4
+    assert [i.path for i in saved.removed_images] != []
     assert db.session.scalars(sa.select(ProductImage)).all() == []
 
     with pytest.raises(RecordChanged):
-        services.add_variant(product.id, 5, VariantFields("BC-200", "", 100, None), "USD")
+        services.update_product(
+            product.id,
+            3,
+            _same(product),
+            PageEdit(new_variant=VariantFields("BC-200", "", 100, None), variants=_sizes(product)),
+        )
+
+
+def test_a_size_changed_elsewhere_refuses_the_whole_save(db: SQLAlchemy) -> None:
+    product = make_product("Barrier Cream", image=False)
+    db.session.commit()
+    page = _sizes(product)
+    product.variants[0].price = 1234  # the catalogue import, say: the product is untouched
+    db.session.commit()
+    assert (product.version, product.variants[0].version) == (1, 2)
+    with pytest.raises(RecordChanged):
+        services.update_product(
+            product.id, 1, replace(_same(product), name="Renamed"), PageEdit(variants=page)
+        )
+    db.session.rollback()
+    assert (product.name, product.variants[0].price) == ("Barrier Cream", 1234)
 
 
 @pytest.mark.parametrize(
@@ -147,20 +221,22 @@ def test_variant_refusals(db: SQLAlchemy, fields: VariantFields, field: str, mes
     product = make_product("Mine")
     db.session.commit()
     with pytest.raises(FieldError, match=message) as refused:
-        services.add_variant(product.id, product.version, fields, "USD")
-    assert refused.value.field == field
+        services.update_product(
+            product.id,
+            product.version,
+            _same(product),
+            PageEdit(variants=_sizes(product), new_variant=fields),
+        )
+    assert (refused.value.field, refused.value.part) == (field, "new_variant")
 
 
 def test_archive_and_restore(db: SQLAlchemy) -> None:
     product = make_product("Barrier Cream")
     db.session.commit()
-    services.archive_product(product.id, 1)
+    services.update_product(product.id, 1, replace(_same(product), status=ProductStatus.ARCHIVED))
     db.session.commit()
     assert product.status is ProductStatus.ARCHIVED
-    with pytest.raises(DomainError, match="already archived"):
-        services.archive_product(product.id, 2)
-    db.session.rollback()
-    services.restore_product(product.id, 2, ProductStatus.DRAFT)
+    services.update_product(product.id, 2, replace(_same(product), status=ProductStatus.DRAFT))
     db.session.commit()
     assert (product.status, product.version) == (ProductStatus.DRAFT, 3)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Variant)) == 1
@@ -172,7 +248,12 @@ def test_an_image_that_cannot_be_written_leaves_no_row(db: SQLAlchemy, tmp_path:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     with pytest.raises(ImageNotSaved):
-        services.add_image(product.id, 1, _png(), "A jar", blocker / "media")
+        services.update_product(
+            product.id,
+            1,
+            _same(product),
+            PageEdit(variants=_sizes(product), upload=NewImage(_png(), "A jar", blocker / "media")),
+        )
     db.session.rollback()
     assert db.session.scalars(sa.select(ProductImage)).all() == []
 
@@ -180,8 +261,9 @@ def test_an_image_that_cannot_be_written_leaves_no_row(db: SQLAlchemy, tmp_path:
 def test_a_refused_row_removes_the_written_files(db: SQLAlchemy, tmp_path: Path) -> None:
     product = make_product("Barrier Cream", image=False)
     db.session.commit()
+    page = PageEdit(variants=_sizes(product), upload=NewImage(_png(), "A jar", tmp_path))
     db.session.execute(sa.update(_PRODUCTS).where(_PRODUCTS.c.id == product.id).values(version=9))
     with pytest.raises(RecordChanged):
-        services.add_image(product.id, 1, _png(), "A jar", tmp_path)
+        services.update_product(product.id, 1, _same(product), page)
     db.session.rollback()
     assert list((tmp_path / "products" / str(product.id)).iterdir()) == []

@@ -24,6 +24,7 @@ from shop.core.models import utcnow
 from shop.editorial.models import Answer, AnswerStatus
 from shop.inventory.services import adjust_on_hand
 from shop.links.services import link_product
+from tests.admin.test_products import _save
 from tests.conftest import make_app
 from tests.factories import make_answer, make_concern, make_product
 from tests.fixtures_staff import sign_in
@@ -103,19 +104,7 @@ def test_a_staff_price_edit_shows_at_once_in_another_process(
     make_staff(EDITOR, StaffRole.EDITOR)  # type: ignore[operator]
     assert sign_in(client, EDITOR)[0] == 303
     variant = cream.variants[0]
-    url, prefix = f"/admin/products/{cream.id}", f"variant{variant.id}"
-    token = csrf_token(client.get(url))
-    saved = client.post(
-        f"{url}/variants/{variant.id}",
-        data={
-            "csrf_token": token,
-            f"{prefix}-version": "1",
-            f"{prefix}-sku": variant.sku,
-            f"{prefix}-size_label": "50 ml",
-            f"{prefix}-price": "19.99",
-            f"{prefix}-position": "0",
-        },
-    )
+    saved = _save(client, cream, {f"size{variant.id}-price": "19.99"})
     assert saved.status_code == 303
     for url in ("/products/barrier-cream", "/products/", "/"):
         page = _reader_sees(other_app, db, url)

@@ -44,12 +44,12 @@ from shop.core.storage import (
     storage_at,
 )
 from shop.demo import loader
-from tests.admin.test_products import _picture, _upload
+from tests.admin.test_products import _picture, _save, _upload
 from tests.catalog.test_images import picture
 from tests.conftest import skip_or_fail
 from tests.factories import make_product
 from tests.fixtures_staff import sign_in
-from tests.html import csrf_token, visible_text
+from tests.html import visible_text
 
 MakeStaff = Callable[..., StaffUser]
 KEY_ID, SECRET = "testing-key-id", "testing-secret"
@@ -491,11 +491,7 @@ def test_removing_an_image_deletes_its_copies_from_the_bucket(
     assert _upload(editor, product, _picture(), "photo.png").status_code == 303
     image = db.session.scalars(sa.select(ProductImage)).one()
     assert len(_bucket_keys(s3_endpoint, name)) == 3
-    url = f"/admin/products/{product.id}"
-    response = editor.post(
-        f"{url}/images/{image.id}/delete",
-        data={"csrf_token": csrf_token(editor.get(url)), f"delete{image.id}-version": "2"},
-    )
+    response = _save(editor, product, {f"image{image.id}-remove": "y"})
     assert response.status_code == 303
     assert db.session.scalars(sa.select(ProductImage)).all() == []
     assert _bucket_keys(s3_endpoint, name) == []

@@ -21,6 +21,7 @@ PRODUCT_NAME = "Caffeine Brightening Eye Serum"
 SKU = "HR-CES-15"
 OLD_PRICE = "$28.00"
 NEW_PRICE = "$31.50"
+SEO_TITLE = "Caffeine eye serum for morning puffiness"
 ANSWER_SLUG = "puffy-eyes-in-the-morning"
 NOTE = "Caffeine briefly tightens the small vessels: pat it on after the cold gel."
 
@@ -58,19 +59,23 @@ def test_an_editor_reprices_a_product_and_recommends_it_in_an_answer(
     sign_in_staff(editor, base, demo_shop.staff["editor"])
     shots(editor, "signed-in")
 
-    # The price, in the product editor's section for that size.
+    # The price, typed in that size's row of the product editor's one form, and a change to
+    # the product's own fields beside it: the one "Save product" keeps both.
     editor.goto(f"{base}/admin/products/{product_id}")
     expect(editor.get_by_role("heading", level=1)).to_have_text(PRODUCT_NAME)
-    size = editor.get_by_role("region", name=re.compile(SKU))
+    size = editor.get_by_role("group", name=re.compile(f"^Size {SKU}"))
     price = size.get_by_label("Price", exact=True)
     expect(price).to_have_value(OLD_PRICE.lstrip("$"))
     price.fill(NEW_PRICE.lstrip("$"))
-    size.get_by_role("button", name=f"Save {SKU}").click()
+    editor.get_by_label("Search engine title (optional)").fill(SEO_TITLE)
+    expect(editor.get_by_role("button", name=re.compile(f"Save {SKU}"))).to_have_count(0)
+    editor.get_by_role("button", name="Save product", exact=True).click()
     editor.wait_for_load_state()
-    expect(editor.get_by_role("status")).to_be_visible()
-    size = editor.get_by_role("region", name=re.compile(SKU))
+    expect(editor.get_by_role("status")).to_contain_text(f"“{PRODUCT_NAME}” was saved.")
+    size = editor.get_by_role("group", name=re.compile(f"^Size {SKU}"))
     expect(size.get_by_label("Price", exact=True)).to_have_value(NEW_PRICE.lstrip("$"))
-    expect(size).to_contain_text(NEW_PRICE)
+    expect(size).to_contain_text(f"Saved: {NEW_PRICE}")
+    expect(editor.get_by_label("Search engine title (optional)")).to_have_value(SEO_TITLE)
     shots(editor, "price-saved")
 
     # The link: find the product in the picker, Link it, then write the doctor's note.
@@ -101,6 +106,7 @@ def test_an_editor_reprices_a_product_and_recommends_it_in_an_answer(
     page.goto(f"{base}/products/{PRODUCT_SLUG}")
     expect(page.get_by_role("main")).to_contain_text(f"Price: {NEW_PRICE}")
     expect(page.get_by_role("main")).not_to_contain_text(f"Price: {OLD_PRICE}")
+    expect(page).to_have_title(re.compile(SEO_TITLE))
     shots(page, "product-new-price")
 
     page.goto(f"{base}/answers/{ANSWER_SLUG}")
@@ -113,3 +119,22 @@ def test_an_editor_reprices_a_product_and_recommends_it_in_an_answer(
     expect(recommendation).to_contain_text(NEW_PRICE)
     recommendation.scroll_into_view_if_needed()
     shots(page, "answer-lists-product")
+
+
+def test_leaving_the_editor_with_a_typed_price_asks_first(
+    demo_shop: DemoShop, editor_page: Any
+) -> None:
+    base = demo_shop.url
+    product_id = _id_of(demo_shop, Product, PRODUCT_SLUG)
+    editor = editor_page
+    sign_in_staff(editor, base, demo_shop.staff["editor"])
+    url = f"{base}/admin/products/{product_id}"
+    editor.goto(url)
+    editor.on("dialog", lambda dialog: dialog.dismiss())  # "Stay on page"
+    size = editor.get_by_role("group", name=re.compile(f"^Size {SKU}"))
+    size.get_by_label("Price", exact=True).fill("99.00")
+    with editor.expect_event("dialog") as asked:
+        size.get_by_role("link", name=f"Stock of {SKU}").click(no_wait_after=True)
+    assert asked.value.type == "beforeunload"
+    expect(size.get_by_label("Price", exact=True)).to_have_value("99.00")
+    assert editor.url == url

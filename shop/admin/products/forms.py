@@ -1,4 +1,10 @@
-"""Forms of the product editor. Every form carries the product `version` the page showed."""
+"""Forms of the product editor.
+
+The edit page is one HTML form: the product's own fields (`ProductForm`, which carries the
+CSRF token and the product's version) and one sub-form per part of the page, each with its
+prefix: a row per size (`SizeForm`, with that size's version), a row for a new size, a row
+per image and an upload. They are validated together and saved as one change.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from typing import Any
 
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -193,7 +200,14 @@ class ProductForm(ShopForm):
         _check_choices(field, "Choose skin concerns from the list.")
 
 
-class VariantForm(ShopForm):
+class _PagePart(ShopForm):
+    """A part of the product page: posted inside the product form, under its CSRF token."""
+
+    class Meta:
+        csrf = False
+
+
+class SizeForm(_PagePart):
     """One size of a product: SKU, size, price and compare-at price in major units, position."""
 
     sku = StringField(
@@ -260,54 +274,67 @@ class VariantForm(ShopForm):
         return parse_major(str(field.data), self.currency) if field.data else None
 
 
-class ImageUploadForm(ShopForm):
-    """A new product image and its alt text."""
+class NewSizeForm(SizeForm):
+    """The row for a new size: left empty, no size is added; started, it must be complete."""
+
+    sku = StringField("SKU", validators=[Optional(), _length(SKU_MAX, "SKU")], filters=[_strip])
+    price = StringField(
+        "Price",
+        validators=[Optional(), _length(PRICE_TEXT_MAX, "price")],
+        filters=[_strip],
+    )
+    version = None  # a new size has no version yet
+
+    def is_started(self) -> bool:
+        """Whether anything was typed into the row (the position has a default)."""
+        return any(self[name].data for name in ("sku", "size_label", "price", "compare_at_price"))
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Check the row only once something is typed into it."""
+        if not super().validate(extra_validators):
+            return False
+        if not self.is_started():
+            return True
+        if not self.sku.data:
+            self.sku.errors = [*self.sku.errors, "Enter the new size's SKU."]
+        if not self.price.data:
+            self.price.errors = [*self.price.errors, "Enter the new size's price, e.g. 24.50."]
+        return not (self.sku.errors or self.price.errors)
+
+
+class ImageForm(_PagePart):
+    """One image of a product: its alt text, or a tick to remove it."""
+
+    alt_text = StringField(
+        "Alt text (what the image shows)",
+        validators=[_length(ALT_TEXT_MAX, "alt text")],
+        filters=[_strip],
+    )
+    remove = BooleanField("Remove this image")
+
+    def validate_alt_text(self, field: StringField) -> None:
+        if not field.data and not self.remove.data:
+            raise ValidationError("Describe the image for people who cannot see it.")
+
+
+class UploadForm(_PagePart):
+    """A new image and its alt text; both empty, no image is added."""
 
     image = FileField("Image file (JPEG, PNG or WebP, at most 5 MB)")
     alt_text = StringField(
-        "Alt text (what the image shows)",
-        validators=[
-            InputRequired("Describe the image for people who cannot see it."),
-            _length(ALT_TEXT_MAX, "alt text"),
-        ],
+        "Alt text of the new image",
+        validators=[_length(ALT_TEXT_MAX, "alt text")],
         filters=[_strip],
     )
-    version = _version_field()
+
+    def has_file(self) -> bool:
+        """Whether a file was chosen."""
+        return bool(self.image.data and getattr(self.image.data, "filename", ""))
 
     def validate_image(self, field: FileField) -> None:
-        if not field.data or not getattr(field.data, "filename", ""):
-            raise ValidationError("Choose an image file to upload.")
+        if self.alt_text.data and not self.has_file():
+            raise ValidationError("Choose the image file for this alt text, or clear the alt text.")
 
-
-class ImageAltForm(ShopForm):
-    """Change one image's alt text."""
-
-    alt_text = StringField(
-        "Alt text",
-        validators=[
-            InputRequired("Describe the image for people who cannot see it."),
-            _length(ALT_TEXT_MAX, "alt text"),
-        ],
-        filters=[_strip],
-    )
-    version = _version_field()
-
-
-class VersionForm(ShopForm):
-    """A button-only action (archive, delete an image): just the CSRF token and the version."""
-
-    version = _version_field()
-
-
-class RestoreForm(ShopForm):
-    """Bring an archived product back, as a draft or on sale."""
-
-    status = SelectField(
-        "Restore as",
-        choices=[
-            SelectChoice(ProductStatus.DRAFT.value, "Draft (not shown in the shop)"),
-            SelectChoice(ProductStatus.ACTIVE.value, "Active (on sale)"),
-        ],
-        validate_choice=True,
-    )
-    version = _version_field()
+    def validate_alt_text(self, field: StringField) -> None:
+        if self.has_file() and not field.data:
+            raise ValidationError("Describe the image for people who cannot see it.")

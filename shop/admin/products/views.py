@@ -1,14 +1,16 @@
 """The product editor's pages: one form page for a new product, one edit page per product.
 
-The edit page holds several small forms (the product, each variant, a new variant, each
-image, an upload, archive or restore); each posts to its own URL and carries the product
-version the page showed. A save from an older page is refused with 409 and the current
-version, so a second editor never overwrites the first one's work.
+The edit page is one form: the product's own fields, every size, a row for a new size,
+every image's alt text (or its removal) and an upload, saved by one button as one unit of
+work. Everything is validated first; a refused value is shown beside its field and
+nothing is saved. The form carries the version of the product and of each size the page
+showed; if either moved since, the whole save is refused with 409 and what was typed is
+kept, so staff are never told "saved" while something they typed was dropped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import (
@@ -30,19 +32,28 @@ from shop.accounts.models import StaffRole
 from shop.admin import audit
 from shop.admin.preview import PREVIEW_MAX
 from shop.admin.products.forms import (
-    ImageAltForm,
-    ImageUploadForm,
+    ImageForm,
+    NewSizeForm,
     ProductForm,
-    RestoreForm,
-    VariantForm,
-    VersionForm,
+    SizeForm,
+    UploadForm,
     split_ingredients,
 )
 from shop.admin.products.queries import taxonomy
 from shop.catalog import images, services
 from shop.catalog.models import Product, ProductImage, ProductStatus, Variant
-from shop.catalog.services import FieldError, ProductFields, RecordChanged, VariantFields
-from shop.core.errors import DomainError, NotFound
+from shop.catalog.services import (
+    FieldError,
+    ImageEdit,
+    NewImage,
+    PageEdit,
+    ProductFields,
+    RecordChanged,
+    Saved,
+    VariantEdit,
+    VariantFields,
+)
+from shop.core.errors import DomainError
 from shop.core.markdown import render_markdown
 from shop.core.money import format_major
 from shop.core.storage import StorageError, media_storage, media_url
@@ -53,6 +64,14 @@ bp = Blueprint("admin_products", __name__, url_prefix="/admin/products")
 AUDIT_ROWS = 50
 PREVIEWED = ("description", "how_to_use")
 Page = tuple[str, int]
+CHANGED_SINCE = (
+    "Someone else saved this product or one of its sizes after you opened this page, so "
+    "nothing was saved. What you typed is still in the form below; the sizes show their "
+    "current prices, and Staff changes at the bottom shows what was changed. "
+    "Save again to replace their changes with what is in the form."
+)
+NOT_SAVED = "Nothing was saved: correct the fields marked below"
+RESTORE_HINT = "To bring it back, set its status to Draft or Active above and save."
 
 
 def _actor() -> tuple[int, str]:
@@ -147,10 +166,58 @@ def _field_error(form: Any, exc: FieldError) -> None:
         form.form_errors.append(exc.message)
 
 
-def _variant_form(variant: Variant, version: int) -> VariantForm:
-    return VariantForm(
+@dataclass
+class EditPage:
+    """The forms of a product's edit page, posted and saved together."""
+
+    product: ProductForm
+    sizes: dict[int, SizeForm]
+    new_size: NewSizeForm
+    images: dict[int, ImageForm]
+    upload: UploadForm
+    posted_sizes: set[int]
+
+    def parts(self, product: Product) -> list[tuple[str, Any]]:
+        """Every form with the words that name it in the page's list of problems."""
+        named: list[tuple[str, Any]] = [("", self.product)]
+        named += [(f"Size {v.sku}", self.sizes[v.id]) for v in product.variants]
+        named.append(("New size", self.new_size))
+        named += [(f"Image {n}", self.images[i.id]) for n, i in enumerate(product.images, 1)]
+        named.append(("Upload", self.upload))
+        return named
+
+    def cover(self, product: Product) -> None:
+        """Add fresh forms for sizes and images added since the page was posted."""
+        for variant in product.variants:
+            if variant.id not in self.sizes:
+                self.sizes[variant.id] = _size_form(variant)
+        for image in product.images:
+            if image.id not in self.images:
+                self.images[image.id] = _image_form(image)
+
+    def validate(self) -> bool:
+        """Validate every part (all of them, so every problem is shown at once)."""
+        results = [self.product.validate_on_submit()]
+        # A size not on the posted page (added since) is not validated: the save is refused.
+        results += [self.sizes[i].validate() for i in sorted(self.posted_sizes)]
+        results += [self.new_size.validate(), self.upload.validate()]
+        results += [form.validate() for form in self.images.values()]
+        return all(results)
+
+    def part_of(self, exc: FieldError) -> Any:
+        """The form a refusal from the service belongs to."""
+        kind, _, number = exc.part.partition(":")
+        if kind == "variant":
+            return self.sizes.get(int(number), self.product)
+        if kind == "image":
+            return self.images.get(int(number), self.product)
+        return {"new_variant": self.new_size, "upload": self.upload}.get(kind, self.product)
+
+
+def _size_form(variant: Variant) -> SizeForm:
+    return SizeForm(
         formdata=None,
-        prefix=f"variant{variant.id}",
+        prefix=f"size{variant.id}",
         currency=variant.currency,
         data={
             "sku": variant.sku,
@@ -162,64 +229,88 @@ def _variant_form(variant: Variant, version: int) -> VariantForm:
                 else ""
             ),
             "position": variant.position,
-            "version": version,
+            "version": variant.version,
         },
     )
 
 
+def _image_form(image: ProductImage) -> ImageForm:
+    return ImageForm(formdata=None, prefix=f"image{image.id}", data={"alt_text": image.alt_text})
+
+
+def _edit_page(product: Product, *, bound: bool) -> EditPage:
+    """The page's forms, from the request (`bound`) or from what is stored."""
+    posted: set[int] = set()
+    sizes: dict[int, SizeForm] = {}
+    for variant in product.variants:
+        prefix = f"size{variant.id}"
+        if bound and f"{prefix}-version" in request.form:
+            sizes[variant.id] = SizeForm(prefix=prefix, currency=variant.currency)
+            posted.add(variant.id)
+        else:
+            # Not on the page that was posted (added since): shown as stored.
+            sizes[variant.id] = _size_form(variant)
+    image_forms = {
+        i.id: ImageForm(prefix=f"image{i.id}") if bound else _image_form(i) for i in product.images
+    }
+    formdata: dict[str, Any] = {} if bound else {"formdata": None}
+    return EditPage(
+        product=_product_form(product, bound=bound),
+        sizes=sizes,
+        new_size=NewSizeForm(
+            prefix="new_size",
+            currency=_currency(),
+            data={"position": len(product.variants)},
+            **formdata,
+        ),
+        images=image_forms,
+        upload=UploadForm(prefix="upload", **formdata),
+        posted_sizes=posted,
+    )
+
+
+def _keep_typed_but_current(page: EditPage, product: Product) -> None:
+    """After a refused stale save: keep what was typed, at the versions now stored.
+
+    The refusal has been shown; saving again is a choice made knowing someone else saved.
+    """
+    page.cover(product)
+    fields = [(page.product.version, product.version)]
+    fields += [(page.sizes[v.id].version, v.version) for v in product.variants]
+    for field, version in fields:
+        field.data = version
+        field.raw_data = [str(version)]
+
+
 def _render_edit(
-    product_id: int,
+    product: Product,
+    page: EditPage,
     *,
-    product_form: ProductForm | None = None,
-    variant_forms: dict[int, VariantForm] | None = None,
-    new_variant: VariantForm | None = None,
-    upload: ImageUploadForm | None = None,
-    alt_forms: dict[int, ImageAltForm] | None = None,
-    action_form: Any = None,
     conflict: bool = False,
+    typed: bool = False,
     status: int = 200,
 ) -> Page:
-    """The edit page; forms passed in (bound, with errors) replace their fresh versions."""
-    product = _product_or_404(product_id)
-    version = product.version
-    form = product_form or _product_form(product, bound=False)
-    variants = {
-        v.id: (variant_forms or {}).get(v.id) or _variant_form(v, version) for v in product.variants
-    }
-    fresh = {"version": version}
+    """The edit page with `page`'s forms (fresh, or as posted with their errors).
+
+    `typed`: the forms hold values that are not saved (a preview, a refusal, a conflict).
+    """
+    page.cover(product)
+    parts = page.parts(product)
     return render_template(
         "admin/products/edit.html",
         product=product,
-        form=form,
-        previews=_previews(form),
-        variant_forms=variants,
-        new_variant=new_variant
-        or VariantForm(
-            formdata=None,
-            prefix="variant",
-            currency=_currency(),
-            data={**fresh, "position": len(product.variants)},
-        ),
-        upload=upload or ImageUploadForm(formdata=None, prefix="upload", data=fresh),
-        alt_forms={
-            i.id: (alt_forms or {}).get(i.id)
-            or ImageAltForm(
-                formdata=None, prefix=f"image{i.id}", data={**fresh, "alt_text": i.alt_text}
-            )
-            for i in product.images
-        },
-        delete_forms={
-            i.id: VersionForm(formdata=None, prefix=f"delete{i.id}", data=fresh)
-            for i in product.images
-        },
-        archive_form=VersionForm(formdata=None, prefix="archive", data=fresh),
-        restore_form=action_form
-        if isinstance(action_form, RestoreForm)
-        else RestoreForm(formdata=None, prefix="restore", data=fresh),
-        action_errors=list(action_form.errors.values()) if action_form is not None else [],
+        page=page,
+        form=page.product,
+        previews=_previews(page.product),
+        parts=parts,
+        has_problems=any(f.errors or f.form_errors for _, f in parts),
+        not_saved=NOT_SAVED,
+        restore_hint=RESTORE_HINT,
+        currency=_currency(),
         copies={i.id: _srcset(i) for i in product.images},
-        conflict=services.RECORD_CHANGED if conflict else None,
-        audit_entries=audit.entries("product", product_id, limit=AUDIT_ROWS),
+        conflict=CHANGED_SINCE if conflict else None,
+        typed=typed or conflict or status != 200,
+        audit_entries=audit.entries("product", product.id, limit=AUDIT_ROWS),
     ), status
 
 
@@ -239,42 +330,9 @@ def _srcset(image: ProductImage) -> str:
     return ", ".join(parts)
 
 
-def _conflict(product_id: int) -> Page:
-    db.session.rollback()
-    return _render_edit(product_id, conflict=True, status=409)
-
-
 def _saved(product_id: int, message: str) -> BaseResponse:
     flash(message, "success")
     return redirect(url_for("admin_products.edit", product_id=product_id), code=303)
-
-
-def _apply(
-    product_id: int, form: Any, slot: dict[str, Any], change: Callable[[], str]
-) -> Page | BaseResponse:
-    """Run one change to a product (service call and audit entry) as one unit of work.
-
-    Commit and flash the message `change` returns; or roll back and show the edit page
-    again: 409 when someone saved first, 400 with the refusal on `form` (put back in
-    `slot` of the page), 404 when what it names is gone.
-    """
-    try:
-        message = change()
-        db.session.commit()
-    except NotFound as exc:
-        db.session.rollback()
-        abort(404, description=exc.message)
-    except RecordChanged:
-        return _conflict(product_id)
-    except FieldError as exc:
-        db.session.rollback()
-        _field_error(form, exc)
-        return _render_edit(product_id, **slot, status=400)
-    except DomainError as exc:
-        db.session.rollback()
-        form.form_errors.append(exc.message)
-        return _render_edit(product_id, **slot, status=400)
-    return _saved(product_id, message)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -314,93 +372,7 @@ def _render_new(form: ProductForm, status: int) -> Page:
     return render_template("admin/products/new.html", form=form, previews=_previews(form)), status
 
 
-@bp.route("/<int:product_id>", methods=["GET", "POST"])
-@role_required(StaffRole.EDITOR)
-def edit(product_id: int) -> Page | BaseResponse:
-    """A product's edit page; POST saves the product form (or, with "Preview", only shows)."""
-    product = _product_or_404(product_id)
-    if request.method == "GET":
-        return _render_edit(product_id)
-    form = _product_form(product, bound=True)
-    if request.form.get("action") == "preview":
-        return _render_edit(product_id, product_form=form)
-    if not form.validate_on_submit():
-        return _render_edit(product_id, product_form=form, status=400)
-    if form.version.data is None:
-        form.form_errors.append("This form has lost its version; reload the page.")
-        return _render_edit(product_id, product_form=form, status=400)
-    before = services.product_snapshot(product)
-    version = int(form.version.data)
-
-    def change() -> str:
-        saved = services.update_product(product_id, version, _fields(form))
-        old, new_values = services.changes(before, services.product_snapshot(saved))
-        audit.record(
-            *_actor(),
-            "product.update",
-            "product",
-            product_id,
-            f"Edited “{saved.name}”: " + (", ".join(new_values) or "saved without changes"),
-            before=old,
-            after=new_values,
-        )
-        return f"“{saved.name}” was saved."
-
-    return _apply(product_id, form, {"product_form": form}, change)
-
-
-@bp.post("/<int:product_id>/archive")
-@role_required(StaffRole.EDITOR)
-def archive(product_id: int) -> Page | BaseResponse:
-    """Archive a product: off sale and out of the shop, kept for the orders that name it."""
-    _product_or_404(product_id)
-    form = VersionForm(prefix="archive")
-    if not form.validate_on_submit():
-        return _render_edit(product_id, action_form=form, status=400)
-
-    def change() -> str:
-        product = services.archive_product(product_id, int(form.version.data))
-        audit.record(
-            *_actor(),
-            "product.archive",
-            "product",
-            product_id,
-            f"Archived “{product.name}”",
-            after={"status": product.status.value},
-        )
-        return f"“{product.name}” is archived: it is no longer shown or sold."
-
-    return _apply(product_id, form, {"action_form": form}, change)
-
-
-@bp.post("/<int:product_id>/restore")
-@role_required(StaffRole.EDITOR)
-def restore(product_id: int) -> Page | BaseResponse:
-    """Bring an archived product back as a draft or as active."""
-    _product_or_404(product_id)
-    form = RestoreForm(prefix="restore")
-    if not form.validate_on_submit():
-        return _render_edit(product_id, action_form=form, status=400)
-
-    def change() -> str:
-        product = services.restore_product(
-            product_id, int(form.version.data), ProductStatus(form.status.data)
-        )
-        audit.record(
-            *_actor(),
-            "product.restore",
-            "product",
-            product_id,
-            f"Restored “{product.name}” as {product.status.value}",
-            before={"status": ProductStatus.ARCHIVED.value},
-            after={"status": product.status.value},
-        )
-        return f"“{product.name}” is restored as {product.status.value}."
-
-    return _apply(product_id, form, {"action_form": form}, change)
-
-
-def _variant_fields(form: VariantForm) -> VariantFields:
+def _variant_fields(form: SizeForm) -> VariantFields:
     return VariantFields(
         sku=str(form.sku.data),
         size_label=str(form.size_label.data or ""),
@@ -410,166 +382,200 @@ def _variant_fields(form: VariantForm) -> VariantFields:
     )
 
 
-@bp.post("/<int:product_id>/variants")
-@role_required(StaffRole.EDITOR)
-def add_variant(product_id: int) -> Page | BaseResponse:
-    """Add a size to a product; its stock starts at 0 and is set on the stock screen."""
-    _product_or_404(product_id)
-    currency = _currency()
-    form = VariantForm(prefix="variant", currency=currency)
-    if not form.validate_on_submit():
-        return _render_edit(product_id, new_variant=form, status=400)
-
-    def change() -> str:
-        variant = services.add_variant(
-            product_id, int(form.version.data), _variant_fields(form), currency
+def _page_edit(page: EditPage) -> PageEdit:
+    """What the page asks to change besides the product's fields (after validation)."""
+    upload = None
+    if page.upload.has_file():
+        upload = NewImage(
+            data=images.read_upload(page.upload.image.data.stream),
+            alt_text=str(page.upload.alt_text.data or ""),
+            media=media_storage(),
         )
-        audit.record(
-            *_actor(),
+    return PageEdit(
+        variants=[
+            VariantEdit(variant_id, int(form.version.data), _variant_fields(form))
+            for variant_id, form in page.sizes.items()
+            if variant_id in page.posted_sizes
+        ],
+        new_variant=_variant_fields(page.new_size) if page.new_size.is_started() else None,
+        currency=_currency(),
+        images=[
+            ImageEdit(image_id, str(form.alt_text.data or ""), bool(form.remove.data))
+            for image_id, form in page.images.items()
+        ],
+        upload=upload,
+    )
+
+
+@dataclass(frozen=True)
+class _Before:
+    """The product page's values before a save, for the audit entries."""
+
+    product: dict[str, Any]
+    status: ProductStatus
+    variants: dict[int, dict[str, Any]]
+    alt_texts: dict[int, str]
+
+    @classmethod
+    def of(cls, product: Product) -> _Before:
+        return cls(
+            product=services.product_snapshot(product),
+            status=product.status,
+            variants={v.id: services.variant_snapshot(v) for v in product.variants},
+            alt_texts={i.id: i.alt_text for i in product.images},
+        )
+
+
+def _product_action(before: ProductStatus, after: ProductStatus) -> str:
+    if after is ProductStatus.ARCHIVED and before is not ProductStatus.ARCHIVED:
+        return "product.archive"
+    if before is ProductStatus.ARCHIVED and after is not ProductStatus.ARCHIVED:
+        return "product.restore"
+    return "product.update"
+
+
+def _audit_save(before: _Before, saved: Saved) -> int:
+    """An audit entry for each part the save changed; returns how many were written."""
+    product, actor, pid = saved.product, _actor(), saved.product.id
+    written = 0
+
+    def record(action: str, summary: str, **values: Any) -> None:
+        nonlocal written
+        audit.record(*actor, action, "product", pid, summary, **values)
+        written += 1
+
+    old, new_values = services.changes(before.product, services.product_snapshot(product))
+    if new_values:
+        record(
+            _product_action(before.status, product.status),
+            f"Edited “{product.name}”: " + ", ".join(new_values),
+            before=old,
+            after=new_values,
+        )
+    for variant in product.variants:
+        if variant.id not in before.variants:
+            continue
+        old, new_values = services.changes(
+            before.variants[variant.id], services.variant_snapshot(variant)
+        )
+        if new_values:
+            record(
+                "product.variant_edit",
+                f"Edited variant {variant.sku}: " + ", ".join(new_values),
+                before={"variant_id": variant.id, **old},
+                after={"variant_id": variant.id, **new_values},
+            )
+    if saved.new_variant is not None:
+        record(
             "product.variant_add",
-            "product",
-            product_id,
-            f"Added variant {variant.sku} to “{variant.product.name}”",
-            after=services.variant_snapshot(variant),
+            f"Added variant {saved.new_variant.sku} to “{product.name}”",
+            after=services.variant_snapshot(saved.new_variant),
         )
-        return f"Variant {variant.sku} was added with 0 in stock."
-
-    return _apply(product_id, form, {"new_variant": form}, change)
-
-
-@bp.post("/<int:product_id>/variants/<int:variant_id>")
-@role_required(StaffRole.EDITOR)
-def edit_variant(product_id: int, variant_id: int) -> Page | BaseResponse:
-    """Change a variant's SKU, size, prices or position (never its stock)."""
-    product = _product_or_404(product_id)
-    variant = next((v for v in product.variants if v.id == variant_id), None)
-    if variant is None:
-        abort(404, description="This product has no variant with that number.")
-    form = VariantForm(prefix=f"variant{variant_id}", currency=variant.currency)
-    if not form.validate_on_submit():
-        return _render_edit(product_id, variant_forms={variant_id: form}, status=400)
-    before = services.variant_snapshot(variant)
-
-    def change() -> str:
-        saved = services.update_variant(
-            product_id, variant_id, int(form.version.data), _variant_fields(form)
+    for image in product.images:
+        old_alt = before.alt_texts.get(image.id)
+        if old_alt is not None and old_alt != image.alt_text:
+            record(
+                "product.image_alt",
+                f"Changed the alt text of image {image.path}",
+                before={"image_id": image.id, "alt_text": old_alt},
+                after={"image_id": image.id, "alt_text": image.alt_text},
+            )
+    for image in saved.removed_images:
+        record(
+            "product.image_delete",
+            f"Removed image {image.path}",
+            before={"image_id": image.id, "path": image.path, "alt_text": image.alt_text},
         )
-        old, new_values = services.changes(before, services.variant_snapshot(saved))
-        audit.record(
-            *_actor(),
-            "product.variant_edit",
-            "product",
-            product_id,
-            f"Edited variant {saved.sku}: " + (", ".join(new_values) or "no changes"),
-            before={"variant_id": variant_id, **old},
-            after={"variant_id": variant_id, **new_values},
-        )
-        return f"Variant {saved.sku} was saved."
-
-    return _apply(product_id, form, {"variant_forms": {variant_id: form}}, change)
-
-
-@bp.post("/<int:product_id>/images")
-@role_required(StaffRole.EDITOR)
-def upload_image(product_id: int) -> Page | BaseResponse:
-    """Upload an image (checked from its bytes), stored in three sizes, with its alt text."""
-    _product_or_404(product_id)
-    form = ImageUploadForm(prefix="upload")
-    if not form.validate_on_submit():
-        return _render_edit(product_id, upload=form, status=400)
-    storage = media_storage()
-    try:
-        data = images.read_upload(form.image.data.stream)
-        image = services.add_image(
-            product_id,
-            int(form.version.data),
-            data,
-            str(form.alt_text.data),
-            storage,
-        )
-    except RecordChanged:
-        return _conflict(product_id)
-    except FieldError as exc:
-        db.session.rollback()
-        _field_error(form, exc)
-        return _render_edit(product_id, upload=form, status=400)
-    except images.ImageNotSaved as exc:
-        db.session.rollback()
-        current_app.logger.exception("Product image not written to %s", storage)
-        form.image.errors = [*form.image.errors, exc.message]
-        return _render_edit(product_id, upload=form, status=500)
-    except DomainError as exc:
-        db.session.rollback()
-        form.image.errors = [*form.image.errors, exc.message]
-        return _render_edit(product_id, upload=form, status=400)
-    try:
-        audit.record(
-            *_actor(),
+    if saved.new_image is not None:
+        image = saved.new_image
+        record(
             "product.image_add",
-            "product",
-            product_id,
             f"Added image {image.path} ({image.width}x{image.height})",
             after={"image_id": image.id, "path": image.path, "alt_text": image.alt_text},
         )
+    return written
+
+
+def _message(saved: Saved) -> str:
+    product = saved.product
+    parts = [f"“{product.name}” was saved"]
+    if saved.new_variant is not None:
+        parts.append(f"the new size {saved.new_variant.sku} starts with 0 in stock")
+    if saved.new_image is not None:
+        parts.append("the image was added")
+    if saved.removed_images:
+        count = len(saved.removed_images)
+        parts.append("1 image was removed" if count == 1 else f"{count} images were removed")
+    message = "; ".join(parts) + "."
+    if product.status is ProductStatus.ARCHIVED:
+        message += " It is archived: it is no longer shown or sold."
+    return message
+
+
+@bp.route("/<int:product_id>", methods=["GET", "POST"])
+@role_required(StaffRole.EDITOR)
+def edit(product_id: int) -> Page | BaseResponse:
+    """A product's edit page; POST saves the whole page at once ("Preview" only shows it)."""
+    product = _product_or_404(product_id)
+    if request.method == "GET":
+        return _render_edit(product, _edit_page(product, bound=False))
+    page = _edit_page(product, bound=True)
+    action = request.form.get("action", "save")
+    if action == "preview":
+        return _render_edit(product, page, typed=True)
+    if not page.validate():
+        return _render_edit(product, page, status=400)
+    if page.product.version.data is None:
+        page.product.form_errors.append("This form has lost its version; reload the page.")
+        return _render_edit(product, page, status=400)
+    before = _Before.of(product)
+    fields = _fields(page.product)
+    if action == "archive":
+        fields.status = ProductStatus.ARCHIVED
+    saved: Saved | None = None
+    try:
+        saved = services.update_product(
+            product_id, int(page.product.version.data), fields, _page_edit(page)
+        )
+        if not _audit_save(before, saved):
+            audit.record(
+                *_actor(),
+                "product.update",
+                "product",
+                product_id,
+                f"Saved “{saved.product.name}” without changes",
+            )
+        message = _message(saved)
+        removed = [i.path for i in saved.removed_images]
         db.session.commit()
+    except RecordChanged:
+        db.session.rollback()
+        product = _product_or_404(product_id)
+        _keep_typed_but_current(page, product)
+        return _render_edit(product, page, conflict=True, status=409)
+    except FieldError as exc:
+        db.session.rollback()
+        _field_error(page.part_of(exc), exc)
+        return _render_edit(_product_or_404(product_id), page, status=400)
+    except images.ImageNotSaved as exc:
+        db.session.rollback()
+        current_app.logger.exception("Product image not written")
+        page.upload.image.errors = [*page.upload.image.errors, exc.message]
+        return _render_edit(_product_or_404(product_id), page, status=500)
+    except images.ImageRejected as exc:
+        db.session.rollback()
+        page.upload.image.errors = [*page.upload.image.errors, exc.message]
+        return _render_edit(_product_or_404(product_id), page, status=400)
+    except DomainError as exc:
+        db.session.rollback()
+        page.product.form_errors.append(exc.message)
+        return _render_edit(_product_or_404(product_id), page, status=400)
     except BaseException:
         db.session.rollback()
-        images.remove_copies(storage, image.path)
+        if saved is not None and saved.new_image is not None:
+            images.remove_copies(media_storage(), saved.new_image.path)
         raise
-    return _saved(product_id, "The image was added.")
-
-
-@bp.post("/<int:product_id>/images/<int:image_id>")
-@role_required(StaffRole.EDITOR)
-def edit_image(product_id: int, image_id: int) -> Page | BaseResponse:
-    """Change an image's alt text."""
-    _product_or_404(product_id)
-    form = ImageAltForm(prefix=f"image{image_id}")
-    if not form.validate_on_submit():
-        return _render_edit(product_id, alt_forms={image_id: form}, status=400)
-
-    def change() -> str:
-        image = services.update_image_alt(
-            product_id, image_id, int(form.version.data), str(form.alt_text.data)
-        )
-        audit.record(
-            *_actor(),
-            "product.image_alt",
-            "product",
-            product_id,
-            f"Changed the alt text of image {image.path}",
-            after={"image_id": image_id, "alt_text": image.alt_text},
-        )
-        return "The alt text was saved."
-
-    return _apply(product_id, form, {"alt_forms": {image_id: form}}, change)
-
-
-@bp.post("/<int:product_id>/images/<int:image_id>/delete")
-@role_required(StaffRole.EDITOR)
-def delete_image(product_id: int, image_id: int) -> Page | BaseResponse:
-    """Remove an image from the product and its files from the media storage."""
-    _product_or_404(product_id)
-    form = VersionForm(prefix=f"delete{image_id}")
-    if not form.validate_on_submit():
-        return _render_edit(product_id, action_form=form, status=400)
-    try:
-        image = services.delete_image(product_id, image_id, int(form.version.data))
-        path = image.path
-        audit.record(
-            *_actor(),
-            "product.image_delete",
-            "product",
-            product_id,
-            f"Removed image {path}",
-            before={"image_id": image_id, "path": path, "alt_text": image.alt_text},
-        )
-        db.session.commit()
-    except NotFound as exc:
-        db.session.rollback()
-        abort(404, description=exc.message)
-    except RecordChanged:
-        return _conflict(product_id)
-    # Files go only once the row is gone for good; a failed commit keeps both.
-    images.remove_copies(media_storage(), path)
-    return _saved(product_id, "The image was removed.")
+    # Files go only once the rows are gone for good; a failed commit keeps both.
+    for path in removed:
+        images.remove_copies(media_storage(), path)
+    return _saved(product_id, message)
