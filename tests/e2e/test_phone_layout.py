@@ -1,5 +1,5 @@
 """The shop laid out for a phone (375x844): every kind of page fits the screen whatever the
-fonts.
+fonts, the header is compact, and the cart's count stays beside the word "Cart".
 
 A product and an answer get names with one word too long for a phone's line. Each width check
 runs twice: with this machine's fonts, and with a wide font appended to the shop's stylesheet,
@@ -29,11 +29,24 @@ from tests.e2e.phone import (
 )
 
 PHONE = {"width": 375, "height": 844}
+HEADER_MAX = 120  # px: the logo, the cart, the menu and the search, in two rows
 LONG_QUESTION = (
     "Can I use tetrahexyldecylascorbate with my niacinamide serum, or do the two cancel each "
     "other out?"
 )
 LONG_WORD = "Tetrahexyldecylascorbate"
+
+# Where the cart's count sits against the word "Cart" in the header's link.
+CART_LINE = """() => {
+  const link = document.querySelector(".nav-cart a");
+  const count = link && link.querySelector(".cart-count");
+  if (!count) return null;
+  const word = document.createRange();
+  word.selectNodeContents(link.firstChild);
+  const w = word.getBoundingClientRect(), c = count.getBoundingClientRect();
+  return {text: link.textContent, wordTop: w.top, wordBottom: w.bottom,
+          countTop: c.top, countBottom: c.bottom};
+}"""
 
 
 @pytest.fixture
@@ -109,3 +122,65 @@ def test_no_page_is_wider_than_the_phone(
             shots(phone, name.replace(" ", "-"))
         problems += found
     assert not problems, "\n".join(problems)
+
+
+def test_the_header_is_compact_on_a_phone(
+    demo_shop: DemoShop, long_names: dict[str, str], phone: Any, shots: Shots
+) -> None:
+    tall: list[str] = []
+    for name in every_kind_of_page(demo_shop, phone, long_names):
+        header = phone.locator("header.site-header").bounding_box()
+        assert header is not None, name
+        if header["height"] > HEADER_MAX:
+            tall.append(f"{name}: the header is {header['height']:.0f}px high")
+            shots(phone, name.replace(" ", "-"))
+        expect(phone.get_by_role("searchbox")).to_be_in_viewport(ratio=1)
+        expect(phone.get_by_role("link", name=re.compile(r"^Cart \(1 item"))).to_be_in_viewport()
+    assert not tall, f"over {HEADER_MAX}px:\n" + "\n".join(tall)
+
+
+def test_the_menu_opens_on_a_phone_without_javascript(
+    demo_shop: DemoShop, browser: Any, shots: Shots
+) -> None:
+    """The page and category links fold into a Menu that opens with a tap, scripts or not."""
+    for page in context_page(
+        browser,
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        java_script_enabled=False,
+    ):
+        page.goto(demo_shop.url + "/products/")
+        categories = page.get_by_role("navigation", name="Categories")
+        expect(categories).to_be_hidden()
+        expect(page.get_by_role("link", name="Answers", exact=True)).to_be_hidden()
+        page.get_by_text("Menu", exact=True).tap()
+        shots(page, "menu-open")
+        expect(page.get_by_role("link", name="Answers", exact=True)).to_be_visible()
+        categories.get_by_role("link", name="Serums").tap()
+        page.wait_for_url(re.compile(r"/categories/serums$"))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Serums")
+
+
+@pytest.mark.parametrize("wide_font", [False, True], ids=["this-machines-fonts", "a-wide-font"])
+def test_the_cart_count_stays_on_the_cart_line(
+    demo_shop: DemoShop, phone: Any, shots: Shots, wide_font: bool
+) -> None:
+    if wide_font:
+        use_wide_font(phone)
+    phone.goto(demo_shop.url + "/products/barrier-repair-cream")
+    phone.get_by_role("spinbutton", name="Quantity").fill("10")
+    phone.get_by_role("button", name="Add to cart").tap()
+    phone.wait_for_url(re.compile(r"/cart$"))
+    for width in (375, 320):
+        phone.set_viewport_size({"width": width, "height": PHONE["height"]})
+        for path in ("/", "/cart", "/products/"):
+            phone.goto(demo_shop.url + path)
+            cart = phone.evaluate(CART_LINE)
+            assert cart is not None, f"{path}: the header shows the cart's count"
+            assert cart["text"].startswith("Cart (10"), cart
+            same_line = abs(cart["countTop"] - cart["wordTop"]) <= 3
+            if not same_line:
+                shots(phone, f"{width}-{path.strip('/') or 'home'}")
+            assert same_line, f"{width}px, {path}: the count is not on the Cart line: {cart}"
