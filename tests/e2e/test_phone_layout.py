@@ -1,5 +1,6 @@
 """The shop laid out for a phone (375x844): every kind of page fits the screen whatever the
-fonts, the header is compact, and the cart's count stays beside the word "Cart".
+fonts, the header is compact, the catalogue's filters open from its top, and the cart's count
+stays beside the word "Cart".
 
 A product and an answer get names with one word too long for a phone's line. Each width check
 runs twice: with this machine's fonts, and with a wide font appended to the shop's stylesheet,
@@ -27,6 +28,7 @@ from tests.e2e.phone import (
     fit_problems,
     use_wide_font,
 )
+from tests.e2e.test_accessibility import _check as check_accessibility
 
 PHONE = {"width": 375, "height": 844}
 HEADER_MAX = 120  # px: the logo, the cart, the menu and the search, in two rows
@@ -163,6 +165,57 @@ def test_the_menu_opens_on_a_phone_without_javascript(
         expect(page.get_by_role("heading", level=1)).to_have_text("Serums")
 
 
+@pytest.mark.parametrize("path", ["/products/", "/categories/serums", "/brands/lumen-twelve"])
+def test_the_filters_come_before_the_products_on_a_phone(
+    demo_shop: DemoShop, phone: Any, shots: Shots, path: str
+) -> None:
+    phone.goto(f"{demo_shop.url}{path}?in_stock=1&sort=price_asc")
+    filters = phone.get_by_role("form", name="Filter and sort")
+    summary = filters.get_by_text(re.compile(r"^Filter and sort \(2 active\)$"))
+    expect(summary).to_be_visible()
+    first_card = phone.locator(".card").first
+    expect(first_card).to_be_visible()
+    summary_box, card_box = summary.bounding_box(), first_card.bounding_box()
+    assert summary_box is not None
+    assert card_box is not None
+    assert summary_box["y"] + summary_box["height"] <= card_box["y"], (
+        "the filter and sort control comes after the first product",
+        summary_box,
+        card_box,
+    )
+    # Folded until asked for; then the choices show, and applying one keeps its count.
+    in_stock = filters.get_by_role("checkbox", name="In stock only")
+    expect(in_stock).to_be_hidden()
+    summary.tap()
+    expect(in_stock).to_be_visible()
+    expect(in_stock).to_be_checked()
+    shots(phone, "filters-open")
+    filters.get_by_role("combobox", name="Sort by").select_option(label="Newest")
+    filters.get_by_role("button", name="Apply").tap()
+    phone.wait_for_url(re.compile(r"sort=newest"))
+    expect(phone.get_by_text(re.compile(r"^Filter and sort \(2 active\)$"))).to_be_visible()
+
+
+def test_the_filters_are_an_open_sidebar_on_a_desktop(
+    demo_shop: DemoShop, page: Any, shots: Shots
+) -> None:
+    page.goto(demo_shop.url + "/products/")
+    filters = page.get_by_role("form", name="Filter and sort")
+    expect(filters.get_by_role("heading", name="Filter and sort")).to_be_visible()
+    expect(filters.get_by_text("(0 active)")).to_be_hidden()
+    in_stock = filters.get_by_role("checkbox", name="In stock only")
+    expect(in_stock).to_be_visible()
+    box, grid = filters.bounding_box(), page.locator(".grid").bounding_box()
+    assert box is not None
+    assert grid is not None
+    assert box["x"] + box["width"] <= grid["x"], "the filters sit beside the products"
+    in_stock.check()
+    filters.get_by_role("button", name="Apply").click()
+    page.wait_for_url(re.compile(r"in_stock=1"))
+    expect(filters.get_by_role("checkbox", name="In stock only")).to_be_checked()
+    shots(page, "sidebar")
+
+
 @pytest.mark.parametrize("wide_font", [False, True], ids=["this-machines-fonts", "a-wide-font"])
 def test_the_cart_count_stays_on_the_cart_line(
     demo_shop: DemoShop, phone: Any, shots: Shots, wide_font: bool
@@ -184,3 +237,21 @@ def test_the_cart_count_stays_on_the_cart_line(
             if not same_line:
                 shots(phone, f"{width}-{path.strip('/') or 'home'}")
             assert same_line, f"{width}px, {path}: the count is not on the Cart line: {cart}"
+
+
+def test_the_open_menu_and_filters_have_no_accessibility_violations(
+    demo_shop: DemoShop, phone: Any, shots: Shots
+) -> None:
+    """axe-core on a phone with what is folded away unfolded (the other tours see it folded)."""
+
+    def unfolded() -> Iterator[str]:
+        phone.goto(demo_shop.url + "/categories/serums?in_stock=1")
+        phone.get_by_text(re.compile(r"^Filter and sort \(1 active\)$")).tap()
+        expect(phone.get_by_role("checkbox", name="In stock only")).to_be_visible()
+        yield "filters open"
+        # The menu opens over the page, filters and all.
+        phone.get_by_text("Menu", exact=True).tap()
+        expect(phone.get_by_role("navigation", name="Categories")).to_be_visible()
+        yield "filters and menu open"
+
+    check_accessibility(unfolded(), phone, shots)
