@@ -1,7 +1,7 @@
 """a version counter on variants, so the product page refuses a stale size
 
 Revision ID: 21b9bf068c13
-Revises: 3b8d1f6a2c70
+Revises: bcb419709fe2
 Create Date: 2026-12-07 14:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '21b9bf068c13'
-down_revision = '3b8d1f6a2c70'
+down_revision = 'bcb419709fe2'
 branch_labels = None
 depends_on = None
 
