@@ -82,6 +82,6 @@ def password() -> str | BaseResponse:
 
 @bp.get("/")
 @role_required()
-def home() -> str:
-    """Show the staff home page: who is signed in, and the way out."""
-    return render_template("accounts/home.html", user=current_user)
+def home() -> BaseResponse:
+    """The staff home is the dashboard (sign-in lands here, then there)."""
+    return redirect(url_for("admin_dashboard.dashboard"))
