@@ -308,3 +308,11 @@ def test_signing_out_from_the_admin_header_works(
     response = client.post("/admin/logout", data={"csrf_token": token})
     assert response.headers["Location"] == "/admin/login"
     assert client.get("/admin/orders/").headers["Location"].startswith("/admin/login?next=")
+
+
+def test_the_sign_in_page_is_the_admins_not_the_storefronts(client: FlaskClient) -> None:
+    html = client.get("/admin/login").get_data(as_text=True)
+    assert '<header class="admin-header">' in html
+    assert 'href="/cart"' not in html
+    assert 'action="/search"' not in html
+    assert "Sign out" not in html  # nobody is signed in yet
