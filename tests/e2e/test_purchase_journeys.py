@@ -228,7 +228,16 @@ def test_a_declined_card_keeps_the_cart_and_the_hold_ends_when_the_checkout_expi
     variants = staff_page.get_by_role("table", name=re.compile("Variants matching"))
     row = variants.get_by_role("row").filter(has_text="QT-CRM-50")
     expect(row.get_by_role("cell")).to_have_text(
-        ["Centella Recovery Moisturiser", "50 ml", "QT-CRM-50", "2", "0", "2", "Adjust QT-CRM-50"]
+        [
+            "Centella Recovery Moisturiser",
+            "50 ml",
+            "QT-CRM-50",
+            "$30.00",
+            "2",
+            "0",
+            "2",
+            "Adjust QT-CRM-50",
+        ]
     )
     shots(staff_page, "admin-stock")
 
