@@ -331,15 +331,16 @@ def test_the_staff_home_and_signing_in_land_on_the_dashboard(
 ) -> None:
     make_staff("lander@example.com", role)
     assert sign_in(client, "lander@example.com") == (303, "/admin/")
-    home = client.get("/admin/", follow_redirects=True)
-    assert home.status_code == 200
-    assert home.request.path == "/admin/dashboard"
-    text = visible_text(home)
-    assert "Dashboard" in text
-    assert "Sales, last 30 days" in text
-    assert "Waiting for fulfilment" in text
-    nav = re.search(
-        r'<nav class="admin-nav" aria-label="Admin">(.*?)</nav>', home.get_data(as_text=True), re.S
-    )
-    assert nav is not None
-    assert 'href="/admin/dashboard" aria-current="page">Dashboard' in nav.group(1)
+    for path in ("/admin/", "/admin/dashboard"):
+        home = client.get(path)
+        assert home.status_code == 200
+        text = visible_text(home)
+        assert "Dashboard" in text
+        assert "Sales, last 30 days" in text
+        assert "Waiting for fulfilment" in text
+        html = home.get_data(as_text=True)
+        nav = re.search(r'<nav class="admin-nav" aria-label="Admin">(.*?)</nav>', html, re.S)
+        assert nav is not None
+        assert re.search(
+            r'href="/admin/dashboard" aria-current="(page|true)">Dashboard', nav.group(1)
+        )
