@@ -125,7 +125,7 @@ def test_demo_staff_can_sign_in_with_the_documented_password(
             data={"csrf_token": token, "email": email, "password": "skin-shop-demo"},
         )
         assert signed_in.status_code == 303, email
-        home = client.get("/admin/")
+        home = client.get("/admin/", follow_redirects=True)  # the dashboard
         assert f"Signed in as {email}" in visible_text(home)
         client.post("/admin/logout", data={"csrf_token": csrf_token(home)})
 

@@ -1,4 +1,4 @@
-"""Staff sign-in, sign-out, password change, and the staff home page at /admin/."""
+"""Staff sign-in, sign-out and password change (the staff home at /admin/ is the dashboard)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ bp = Blueprint("accounts", __name__, url_prefix="/admin")
 
 def _safe_next(target: str | None) -> str:
     """Return `target` if it is a path inside /admin/, else the staff home page."""
-    return safe_next(target, inside="/admin/") or url_for("accounts.home")
+    return safe_next(target, inside="/admin/") or url_for("admin_dashboard.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -75,13 +75,6 @@ def password() -> str | BaseResponse:
             session.clear()
             login_user(user)
             flash("Your password has been changed.")
-            return redirect(url_for("accounts.home"), code=303)
+            return redirect(url_for("admin_dashboard.home"), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/password.html", form=form), status  # type: ignore[return-value]
-
-
-@bp.get("/")
-@role_required()
-def home() -> str:
-    """Show the staff home page: who is signed in, and the way out."""
-    return render_template("accounts/home.html", user=current_user)

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, current_app, render_template, request, url_for
+from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from shop.accounts.decorators import role_required
@@ -38,10 +39,17 @@ AUDIT_PER_PAGE = 100
 ENTITY_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 ACTION_RE = re.compile(r"[a-z][a-z0-9_.]{0,59}")
 ACTOR_MAX = 254
+# The dashboard is the staff home: the things staff start most often, for the roles that may.
+SHORTCUTS = (
+    ("New answer", "admin_answers.new", (StaffRole.EDITOR,)),
+    ("New product", "admin_products.new", (StaffRole.EDITOR,)),
+    ("Stocktake", "admin_stock.bulk", (StaffRole.FULFILMENT,)),
+)
 
 
 def init_dashboard_admin(app: Flask) -> None:
-    """Register the dashboard and the audit log and their places in the admin navigation."""
+    """Register the dashboard (also the staff home, /admin/) and the audit log and their places
+    in the admin navigation."""
     app.register_blueprint(bp)
     register_section(
         app,
@@ -109,6 +117,15 @@ def _counts(threshold: int) -> Counts:
     return Counts(int(row[0]), int(row[1]), int(row[2]))
 
 
+def _shortcuts() -> list[tuple[str, str]]:
+    """(label, URL) of the `SHORTCUTS` the signed-in member of staff may use."""
+    return [
+        (label, url_for(endpoint))
+        for label, endpoint, roles in SHORTCUTS
+        if endpoint in current_app.view_functions and current_user.has_role(*roles)
+    ]
+
+
 def _order_url(order_id: int) -> str | None:
     """The order's admin page, once the orders screens are installed."""
     try:
@@ -164,7 +181,12 @@ def dashboard() -> str:
         low=low,
         threshold=threshold,
         top=top,
+        shortcuts=_shortcuts(),
     )
+
+
+# The staff home, where /admin/ and signing in land, is the dashboard itself.
+bp.add_url_rule("/", "home", dashboard, methods=["GET"])
 
 
 def _filter(name: str, pattern: re.Pattern[str] | None, limit: int) -> str | None:

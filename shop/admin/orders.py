@@ -1,4 +1,5 @@
-"""Order screens of the staff admin: list and search orders, mark them shipped, refund them.
+"""Order screens of the staff admin: list, search, sort and export orders, mark them shipped,
+refund them.
 
 A refund is asked of Stripe here (the orders package never talks to the gateway); the
 order's refunded figures change only when Stripe confirms with `charge.refunded`, so a
@@ -7,16 +8,21 @@ refund is never counted twice.
 
 from __future__ import annotations
 
+import csv
+import io
 import math
+from collections.abc import Iterator
 
 from flask import (
     Blueprint,
     Flask,
+    Response,
     abort,
     flash,
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -26,14 +32,23 @@ from shop.accounts.decorators import role_required
 from shop.accounts.models import StaffRole
 from shop.admin import audit
 from shop.admin.forms import REFUND_REASONS, FulfilForm, RefundForm
-from shop.admin.paging import page_number
+from shop.admin.paging import page_number, sort_order
+from shop.admin.records.base import csv_safe
 from shop.admin.sections import register_section
 from shop.core.money import MoneyError, format_money, parse_major
 from shop.extensions import db
 from shop.mail.services import deliver_queued_now
 from shop.orders.exceptions import OrderError
 from shop.orders.models import Order, OrderEvent, OrderStatus
-from shop.orders.queries import credited_answers, staff_order_page
+from shop.orders.queries import (
+    CHECKOUT_STATUSES,
+    PLACED_STATUSES,
+    STAFF_SORTS,
+    credited_answers,
+    export_rows,
+    staff_order_count,
+    staff_order_page,
+)
 from shop.orders.services import mark_fulfilled, refundable_amount
 from shop.orders.tracking import CARRIERS
 from shop.payments.exceptions import PaymentError, PaymentUnavailable
@@ -53,21 +68,36 @@ def init_orders_admin(app: Flask) -> None:
     """Register the order screens and their place in the admin navigation."""
     app.register_blueprint(bp)
     register_section(
-        app, "admin_orders.index", "Orders", (StaffRole.FULFILMENT,), "fulfil and refund"
+        app,
+        "admin_orders.index",
+        "Orders",
+        (StaffRole.FULFILMENT,),
+        "find, fulfil, refund and export orders",
     )
 
 
-def _status_filter() -> OrderStatus | None:
+# The list's "Show" choices besides one status: placed orders (the default), unpaid
+# checkouts, everything.
+SHOW_PLACED, SHOW_CHECKOUTS, SHOW_ALL = "", "checkouts", "all"
+SHOW_GROUPS: dict[str, frozenset[OrderStatus] | None] = {
+    SHOW_PLACED: PLACED_STATUSES,
+    SHOW_CHECKOUTS: CHECKOUT_STATUSES,
+    SHOW_ALL: None,
+}
+
+
+def _shown_statuses() -> tuple[str, frozenset[OrderStatus] | None]:
+    """?status=: a group of `SHOW_GROUPS` or one status; 400 for anything else."""
     raw = request.args.get("status", "").strip()
-    if not raw:
-        return None
+    if raw in SHOW_GROUPS:
+        return raw, SHOW_GROUPS[raw]
     try:
-        return OrderStatus(raw)
+        return raw, frozenset({OrderStatus(raw)})
     except ValueError:
         abort(
             400,
             description="The status filter must be one of: "
-            + ", ".join(s.value for s in OrderStatus)
+            + ", ".join([SHOW_CHECKOUTS, SHOW_ALL, *(s.value for s in OrderStatus)])
             + ".",
         )
 
@@ -82,23 +112,52 @@ def _query() -> str:
 @bp.get("/")
 @role_required(StaffRole.FULFILMENT)
 def index() -> str:
-    """List orders newest first, 50 a page, by status and by order number or email."""
-    status = _status_filter()
+    """List placed orders newest first, 50 a page; show checkouts or one status, search by
+    order number, email or customer name, sort by any column."""
+    status, statuses = _shown_statuses()
     q = _query()
+    sort = sort_order(STAFF_SORTS, "date", newest_first=("date",))
     number = page_number()
-    rows, total = staff_order_page(status, q, number, PER_PAGE)
+    rows, total = staff_order_page(statuses, q, number, PER_PAGE, sort.key, sort.descending)
     pages = max(1, math.ceil(total / PER_PAGE))
     if number > pages:
         abort(400, description=f"There is no page {number}; this list has {pages}.")
+    # A search that finds only unpaid checkouts says so, rather than "no orders".
+    hidden = staff_order_count(CHECKOUT_STATUSES, q) if q and status == SHOW_PLACED else 0
     return render_template(
         "admin/orders.html",
         rows=rows,
-        status=status.value if status else "",
+        status=status,
         statuses=[s.value for s in OrderStatus],
         q=q,
+        sort=sort,
         page=number,
         pages=pages,
         total=total,
+        hidden=hidden,
+    )
+
+
+@bp.get("/export.csv")
+@role_required(StaffRole.FULFILMENT)
+def export() -> BaseResponse:
+    """The listed orders (the same status and search) as CSV, oldest first."""
+    _status, statuses = _shown_statuses()
+    q = _query()
+
+    def lines() -> Iterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        for row in export_rows(statuses=statuses, q=q):
+            writer.writerow([csv_safe(cell) for cell in row])
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+
+    return Response(
+        stream_with_context(lines()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
     )
 
 

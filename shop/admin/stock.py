@@ -1,20 +1,28 @@
-"""Stock screens of the staff admin: find variants, see low stock, adjust on-hand stock,
-and a stocktake screen that sets many variants' counted figures at once."""
+"""Stock screens of the staff admin: find variants, see low stock, list every variant with
+its price and stock (sorted, paged, as CSV), adjust on-hand stock, and a stocktake screen that
+sets many variants' counted figures at once."""
 
 from __future__ import annotations
 
+import csv
+import io
+import itertools
+import math
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
 from flask import (
     Blueprint,
     Flask,
+    Response,
     abort,
     current_app,
     flash,
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -24,8 +32,11 @@ from shop.accounts.decorators import role_required
 from shop.accounts.models import StaffRole
 from shop.admin import audit
 from shop.admin.forms import STOCKTAKE_MAX_ROWS, StockAdjustForm, StocktakeForm
+from shop.admin.paging import page_number, sort_order
+from shop.admin.records.base import csv_safe
 from shop.admin.sections import register_section
 from shop.catalog.models import Category, Product, Variant
+from shop.core.money import format_major
 from shop.extensions import db
 from shop.inventory.exceptions import StockError
 from shop.inventory.models import StockAdjustment, StockRecord
@@ -38,7 +49,18 @@ from shop.inventory.services import (
 
 bp = Blueprint("admin_stock", __name__, url_prefix="/admin/stock")
 
-MAX_ROWS = 100
+MAX_ROWS = 100  # low-stock rows shown
+PER_PAGE = 50
+EXPORT_HEADER = (
+    "sku",
+    "product",
+    "size",
+    "price",
+    "currency",
+    "on_hand",
+    "allocated",
+    "available",
+)
 QUERY_MAX = 100
 HISTORY_ROWS = 200
 
@@ -51,56 +73,149 @@ def init_stock_admin(app: Flask) -> None:
         "admin_stock.index",
         "Stock",
         (StaffRole.FULFILMENT,),
-        "adjust stock, history, low stock",
+        "find variants, low stock, adjust, stocktake, export",
+        tabs=(("Stock levels", "admin_stock.index"), ("Stocktake", "admin_stock.bulk")),
     )
 
 
-def _rows(where: Any, order_by: Any) -> list[Any]:
-    available = (StockRecord.on_hand - StockRecord.allocated).label("available")
-    stmt = (
+def _available() -> Any:
+    return StockRecord.on_hand - StockRecord.allocated
+
+
+# The variant list's sort keys and what each sorts by (ties broken by product, then SKU).
+SORTS: dict[str, Any] = {
+    "product": Product.name,
+    "sku": Variant.sku,
+    "price": Variant.price,
+    "on_hand": StockRecord.on_hand,
+    "allocated": StockRecord.allocated,
+    "available": _available(),
+}
+
+
+def _select() -> Any:
+    return (
         sa.select(
             Variant.id,
             Variant.sku,
             Variant.size_label,
+            Variant.price,
+            Variant.currency,
             Product.name.label("product_name"),
             StockRecord.on_hand,
             StockRecord.allocated,
-            available,
+            _available().label("available"),
         )
         .join(Product, Product.id == Variant.product_id)
         .join(StockRecord, StockRecord.variant_id == Variant.id)
-        .where(where)
-        .order_by(*order_by)
-        .limit(MAX_ROWS)
     )
-    return list(db.session.execute(stmt).all())
+
+
+def _matching(q: str) -> Any:
+    """Variants whose SKU or product name contains `q` (any case); all when `q` is blank."""
+    if not q:
+        return sa.true()
+    needle = q.lower()
+    return sa.or_(
+        sa.func.lower(Variant.sku).contains(needle, autoescape=True),
+        sa.func.lower(Product.name).contains(needle, autoescape=True),
+    )
+
+
+def _query() -> str:
+    return request.args.get("q", "", type=str).strip()[:QUERY_MAX]
 
 
 @bp.get("/")
 @role_required(StaffRole.FULFILMENT)
 def index() -> str:
-    """Search variants by SKU or product name, and list what is running low."""
-    q = request.args.get("q", "", type=str).strip()[:QUERY_MAX]
+    """Search variants by SKU or product name (the matches first), what is running low, and
+    every variant with its price and stock, sortable, 50 a page."""
+    q = _query()
+    sort = sort_order(SORTS, "product")
+    number = page_number()
     threshold = int(current_app.config["SHOP_LOW_STOCK_THRESHOLD"])
-    low = _rows(
-        StockRecord.on_hand - StockRecord.allocated <= threshold,
-        (StockRecord.on_hand - StockRecord.allocated, Product.name, Variant.sku),
-    )
-    match: Any = sa.true()
-    if q:
-        needle = q.lower()
-        match = sa.or_(
-            sa.func.lower(Variant.sku).contains(needle, autoescape=True),
-            sa.func.lower(Product.name).contains(needle, autoescape=True),
+    low = db.session.execute(
+        _select()
+        .where(_available() <= threshold)
+        .order_by(_available(), Product.name, Variant.sku)
+        .limit(MAX_ROWS)
+    ).all()
+    match = _matching(q)
+    total = int(
+        db.session.scalar(
+            sa.select(sa.func.count(Variant.id))
+            .join(Product, Product.id == Variant.product_id)
+            .join(StockRecord, StockRecord.variant_id == Variant.id)
+            .where(match)
         )
-    rows = _rows(match, (Product.name, Variant.position, Variant.id))
+        or 0
+    )
+    pages = max(1, math.ceil(total / PER_PAGE))
+    if number > pages:
+        abort(400, description=f"There is no page {number}; this list has {pages}.")
+    column = SORTS[sort.key]
+    rows = db.session.execute(
+        _select()
+        .where(match)
+        .order_by(
+            column.desc() if sort.descending else column.asc(),
+            Product.name,
+            Variant.position,
+            Variant.id,
+        )
+        .limit(PER_PAGE)
+        .offset((number - 1) * PER_PAGE)
+    ).all()
     return render_template(
         "admin/stock.html",
         q=q,
         low=low,
         rows=rows,
+        total=total,
+        sort=sort,
+        page=number,
+        pages=pages,
         threshold=threshold,
         max_rows=MAX_ROWS,
+    )
+
+
+def _export_cells(row: Any) -> list[Any]:
+    return [
+        csv_safe(row.sku),
+        csv_safe(row.product_name),
+        csv_safe(row.size_label),
+        format_major(row.price, row.currency),
+        row.currency,
+        row.on_hand,
+        row.allocated,
+        row.available,
+    ]
+
+
+@bp.get("/export.csv")
+@role_required(StaffRole.FULFILMENT)
+def export() -> BaseResponse:
+    """Every variant matching the search, with its price and stock, as CSV."""
+    q = _query()
+
+    def lines() -> Iterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        rows = db.session.execute(
+            _select().where(_matching(q)).order_by(Product.name, Variant.position, Variant.id)
+        )
+        for row in itertools.chain([EXPORT_HEADER], map(_export_cells, rows)):
+            writer.writerow(row)
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+
+    return Response(
+        stream_with_context(lines()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="stock.csv"'},
     )
 
 

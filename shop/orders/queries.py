@@ -51,9 +51,55 @@ def credited_answers(order_id: int) -> list[CreditedAnswer]:
     return [CreditedAnswer(row.role, row.slug, row.question) for row in rows]
 
 
-def export_rows(batch: int = 500) -> Iterator[list[str]]:
-    """Yield the orders CSV, header first, oldest order first, in batches."""
+# What staff mean by "orders": the customer has paid (or paid by a method that settles
+# later) and everything after. Unpaid checkouts (open, abandoned, expired) are asked for.
+PLACED_STATUSES = frozenset(
+    {
+        OrderStatus.PROCESSING,
+        OrderStatus.PAID,
+        OrderStatus.REVIEW,
+        OrderStatus.FULFILLED,
+        OrderStatus.PARTIALLY_REFUNDED,
+        OrderStatus.REFUNDED,
+    }
+)
+CHECKOUT_STATUSES = frozenset(OrderStatus) - PLACED_STATUSES
+# The staff list's sort keys and the column each sorts by.
+STAFF_SORTS: dict[str, Any] = {
+    "date": Order.created_at,
+    "number": Order.number,
+    "customer": Order.shipping_name,
+    "status": Order.status,
+    "total": Order.total,
+}
+
+
+def _staff_conditions(statuses: frozenset[OrderStatus] | None, q: str) -> list[Any]:
+    """`statuses` (None: any) and `q` in the order number, email or customer name."""
+    conditions: list[Any] = []
+    if statuses is not None:
+        conditions.append(Order.status.in_(sorted(statuses)))
+    if q:
+        needle = q.lower()
+        conditions.append(
+            sa.or_(
+                sa.func.lower(Order.number).contains(needle, autoescape=True),
+                sa.func.lower(Order.email).contains(needle, autoescape=True),
+                sa.func.lower(Order.shipping_name).contains(needle, autoescape=True),
+            )
+        )
+    return conditions
+
+
+def export_rows(
+    batch: int = 500, statuses: frozenset[OrderStatus] | None = None, q: str = ""
+) -> Iterator[list[str]]:
+    """Yield the orders CSV, header first, oldest order first, in batches.
+
+    `statuses` and `q` narrow it as they narrow the staff list (default: every order).
+    """
     yield list(EXPORT_HEADER)
+    conditions = _staff_conditions(statuses, q)
     credited = db.session.execute(
         sa.select(OrderAttribution.order_id, Answer.slug)
         .join(Answer, Answer.id == OrderAttribution.answer_id)
@@ -64,7 +110,7 @@ def export_rows(batch: int = 500) -> Iterator[list[str]]:
     while True:
         orders = db.session.scalars(
             sa.select(Order)
-            .where(Order.id > last_id)
+            .where(Order.id > last_id, *conditions)
             .order_by(Order.id)
             .limit(batch)
             .options(selectinload(Order.lines))
@@ -91,28 +137,30 @@ def export_rows(batch: int = 500) -> Iterator[list[str]]:
         db.session.expunge_all()
 
 
-def staff_order_page(
-    status: OrderStatus | None, q: str, page: int, per_page: int
-) -> tuple[Sequence[Any], int]:
-    """One page of orders for staff, newest first, and how many match in all.
-
-    `q` matches part of the order number or the email, case-insensitively; each row has
-    id, number, created_at, email, status, total, currency and items (units ordered).
-    """
-    conditions: list[Any] = []
-    if status is not None:
-        conditions.append(Order.status == status)
-    if q:
-        needle = q.lower()
-        conditions.append(
-            sa.or_(
-                sa.func.lower(Order.number).contains(needle, autoescape=True),
-                sa.func.lower(Order.email).contains(needle, autoescape=True),
-            )
-        )
-    total = int(
+def staff_order_count(statuses: frozenset[OrderStatus] | None, q: str) -> int:
+    """How many orders of `statuses` (None: any) match `q`."""
+    conditions = _staff_conditions(statuses, q)
+    return int(
         db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(*conditions)) or 0
     )
+
+
+def staff_order_page(
+    statuses: frozenset[OrderStatus] | None,
+    q: str,
+    page: int,
+    per_page: int,
+    sort: str = "date",
+    descending: bool = True,
+) -> tuple[Sequence[Any], int]:
+    """One page of orders for staff and how many match in all (default: newest first).
+
+    `q` matches part of the order number, the email or the customer's name,
+    case-insensitively; `sort` is a key of `STAFF_SORTS`. Each row has id, number,
+    created_at, email, customer, status, total, currency and items (units ordered).
+    """
+    conditions = _staff_conditions(statuses, q)
+    total = staff_order_count(statuses, q)
     items = (
         sa.select(sa.func.coalesce(sa.func.sum(OrderLine.quantity), 0))
         .where(OrderLine.order_id == Order.id)
@@ -120,19 +168,23 @@ def staff_order_page(
         .scalar_subquery()
         .label("items")
     )
+    column = STAFF_SORTS[sort]
+    key = column.desc() if descending else column.asc()
+    tie = Order.id.desc() if descending else Order.id.asc()
     rows = db.session.execute(
         sa.select(
             Order.id,
             Order.number,
             Order.created_at,
             Order.email,
+            Order.shipping_name.label("customer"),
             Order.status,
             Order.total,
             Order.currency,
             items,
         )
         .where(*conditions)
-        .order_by(Order.created_at.desc(), Order.id.desc())
+        .order_by(key.nulls_last(), tie)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()

@@ -35,8 +35,9 @@ def test_sign_in_renews_the_session_and_opens_the_staff_home(
 
     assert (status, location) == (303, "/admin/")
     assert _session_cookie(client) != before
-    home = client.get("/admin/")
+    home = client.get("/admin/")  # the staff home is the dashboard
     assert home.status_code == 200
+    assert "Sales, last 30 days" in visible_text(home)
     assert "Signed in as ann@example.com (editor)" in visible_text(home)
 
 
@@ -65,7 +66,7 @@ def test_a_failed_sign_in_says_so_without_naming_the_problem(
     assert visible_text(wrong).count(message) == 1  # said once, not once per error list
     assert visible_text(unknown).count(message) == 1
     assert "not the password" not in wrong.get_data(as_text=True)
-    assert client.get("/admin/").status_code == 302
+    assert client.get("/admin/dashboard").status_code == 302
 
 
 def test_the_staff_home_needs_sign_in_and_then_returns_there(
@@ -105,15 +106,15 @@ def test_sign_out_needs_a_post_with_its_csrf_token(
 ) -> None:
     make_staff("ann@example.com")
     sign_in(client, "ann@example.com")
-    home = client.get("/admin/")
+    home = client.get("/admin/dashboard")
 
     assert client.get("/admin/logout").status_code == 405
     assert client.post("/admin/logout").status_code == 400  # no CSRF token
-    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/dashboard").status_code == 200
 
     response = client.post("/admin/logout", data={"csrf_token": csrf_token(home)})
     assert (response.status_code, response.headers["Location"]) == (303, "/admin/login")
-    assert client.get("/admin/").status_code == 302
+    assert client.get("/admin/dashboard").status_code == 302
 
 
 def _change(client: FlaskClient, current: str, new: str, again: str | None = None) -> int:
@@ -141,8 +142,8 @@ def test_password_change(client: FlaskClient, make_staff: MakeStaff) -> None:
     assert _change(client, PASSWORD, "a brand new password", "something else entirely") == 400
     assert _change(client, PASSWORD, "a brand new password") == 303
 
-    assert client.get("/admin/").status_code == 200  # this session carries on
-    assert other_device.get("/admin/").status_code == 302  # other sessions are signed out
+    assert client.get("/admin/dashboard").status_code == 200  # this session carries on
+    assert other_device.get("/admin/dashboard").status_code == 302  # other sessions are signed out
     fresh = client.application.test_client()
     assert sign_in(fresh, "ann@example.com")[0] == 400
     assert sign_in(fresh, "ann@example.com", "a brand new password")[0] == 303

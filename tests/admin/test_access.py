@@ -6,6 +6,7 @@ and the test fails until its access rule is written down in ACCESS below.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ from shop.orders.services import LineSnapshot, create_pending_order
 from shop.pages.services import ensure_standard_pages
 from tests.factories import make_answer, make_product, make_question
 from tests.fixtures_staff import sign_in
-from tests.html import csrf_token
+from tests.html import csrf_token, visible_text
 
 OWNER, EDITOR, FULFILMENT = StaffRole.OWNER, StaffRole.EDITOR, StaffRole.FULFILMENT
 STAFF = (OWNER, EDITOR, FULFILMENT)
@@ -226,3 +227,96 @@ def test_opening_every_admin_page_changes_nothing(
             opened += 1
     assert opened > 20
     assert state(db) == before
+
+
+# One admin: one navigation entry per thing, the admin's own header ---------------------------
+
+NAV = {
+    OWNER: [
+        "Dashboard", "Orders", "Stock", "Products", "Answers", "Reader questions", "Links",
+        "Reference data", "Staff", "Audit log",
+    ],
+    EDITOR: ["Dashboard", "Products", "Answers", "Reader questions", "Links", "Reference data"],
+    FULFILMENT: ["Dashboard", "Orders", "Stock"],
+}  # fmt: skip
+# A page of each kind: hand-made screens and Flask-Admin lists, for each role's own sections.
+PAGES = {
+    OWNER: ["/admin/dashboard", "/admin/orders/", "/admin/stock/", "/admin/data/products/",
+            "/admin/questions/", "/admin/data/brands/", "/admin/staff/", "/admin/audit",
+            "/admin/password"],
+    EDITOR: ["/admin/dashboard", "/admin/data/answers/", "/admin/answers/new",
+             "/admin/links/", "/admin/data/questions/", "/admin/products/new"],
+    FULFILMENT: ["/admin/dashboard", "/admin/orders/", "/admin/stock/", "/admin/stock/bulk",
+                 "/admin/orders/{order_id}", "/admin/stock/{variant_id}"],
+}  # fmt: skip
+
+
+def _nav(html: str) -> list[str]:
+    found = re.search(r'<nav class="admin-nav" aria-label="Admin">(.*?)</nav>', html, re.S)
+    assert found is not None, "no admin navigation"
+    return [visible_text(item) for item in re.findall(r"<li>(.*?)</li>", found.group(1), re.S)]
+
+
+@pytest.mark.parametrize("role", [OWNER, EDITOR, FULFILMENT], ids=str)
+def test_the_navigation_has_one_entry_per_section_on_every_admin_page(
+    client: FlaskClient,
+    make_staff: Callable[..., StaffUser],
+    world: dict[str, Any],
+    role: StaffRole,
+) -> None:
+    make_staff("navigator@example.com", role)
+    assert sign_in(client, "navigator@example.com")[0] == 303
+    for path in PAGES[role]:
+        page = client.get(path.format(**world))
+        assert page.status_code == 200, path
+        entries = _nav(page.get_data(as_text=True))
+        assert entries == NAV[role], path
+        for pair in ("Order list", "Stock list", "New product", "New answer", "Staff home"):
+            assert pair not in entries, path
+
+
+@pytest.mark.parametrize("role", [OWNER, EDITOR, FULFILMENT], ids=str)
+def test_admin_pages_have_the_admin_header_and_not_the_storefronts(
+    client: FlaskClient,
+    make_staff: Callable[..., StaffUser],
+    world: dict[str, Any],
+    role: StaffRole,
+) -> None:
+    make_staff("header@example.com", role)
+    assert sign_in(client, "header@example.com")[0] == 303
+    for path in PAGES[role]:
+        html = client.get(path.format(**world)).get_data(as_text=True)
+        # No storefront header: no cart, no shop search, no shop navigation or footer.
+        assert 'href="/cart"' not in html, path
+        assert 'action="/search"' not in html, path
+        assert "Ask the doctor</a>" not in html, path
+        assert 'class="site-header"' not in html, path
+        header = re.search(r'<header class="admin-header">(.*?)</header>', html, re.S)
+        assert header is not None, path
+        text = visible_text(header.group(1))
+        assert client.application.config["SHOP_NAME"] in text
+        assert "View shop" in text
+        assert "header@example.com" in text
+        assert role.value in text
+        assert '<a class="admin-view-shop" href="/">' in header.group(1)
+        assert 'action="/admin/logout"' in header.group(1)
+        assert "Sign out" in text
+
+
+def test_signing_out_from_the_admin_header_works(
+    client: FlaskClient, make_staff: Callable[..., StaffUser]
+) -> None:
+    make_staff("leaver@example.com", FULFILMENT)
+    assert sign_in(client, "leaver@example.com")[0] == 303
+    token = csrf_token(client.get("/admin/orders/"))
+    response = client.post("/admin/logout", data={"csrf_token": token})
+    assert response.headers["Location"] == "/admin/login"
+    assert client.get("/admin/orders/").headers["Location"].startswith("/admin/login?next=")
+
+
+def test_the_sign_in_page_is_the_admins_not_the_storefronts(client: FlaskClient) -> None:
+    html = client.get("/admin/login").get_data(as_text=True)
+    assert '<header class="admin-header">' in html
+    assert 'href="/cart"' not in html
+    assert 'action="/search"' not in html
+    assert "Sign out" not in html  # nobody is signed in yet

@@ -323,3 +323,24 @@ def test_top_answers_are_ranked_by_attributed_revenue(
         "Does niacinamide help redness?"
     )
     assert "$46.95" in text  # 40.00 plus shipping
+
+
+@pytest.mark.parametrize("role", [StaffRole.OWNER, StaffRole.EDITOR, StaffRole.FULFILMENT])
+def test_the_staff_home_and_signing_in_land_on_the_dashboard(
+    client: FlaskClient, make_staff: MakeStaff, role: StaffRole
+) -> None:
+    make_staff("lander@example.com", role)
+    assert sign_in(client, "lander@example.com") == (303, "/admin/")
+    for path in ("/admin/", "/admin/dashboard"):
+        home = client.get(path)
+        assert home.status_code == 200
+        text = visible_text(home)
+        assert "Dashboard" in text
+        assert "Sales, last 30 days" in text
+        assert "Waiting for fulfilment" in text
+        html = home.get_data(as_text=True)
+        nav = re.search(r'<nav class="admin-nav" aria-label="Admin">(.*?)</nav>', html, re.S)
+        assert nav is not None
+        assert re.search(
+            r'href="/admin/dashboard" aria-current="(page|true)">Dashboard', nav.group(1)
+        )

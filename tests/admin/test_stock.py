@@ -1,7 +1,10 @@
-"""The stock screens: who may open them, adjusting stock, refusals, low stock and search."""
+"""The stock screens: who may open them, adjusting stock, refusals, low stock, search (its
+matches first), the sorted and paged list of every variant, and its CSV."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -231,3 +234,78 @@ def test_search_by_sku_and_by_name(
     nothing = client.get("/admin/stock/?q=" + "%25" * 150)
     assert nothing.status_code == 200
     assert "No SKU or product name contains" in visible_text(nothing)
+
+
+def test_search_results_come_before_anything_else_on_the_page(
+    client: FlaskClient, db: SQLAlchemy, make_staff: MakeStaff
+) -> None:
+    # Enough sold-out variants to fill the low-stock list, which used to come first.
+    for n in range(12):
+        make_product(f"Sold Out Gel {n:02d}", variants=[("30 ml", 1000, 0)])
+    wanted = make_product("Zinc Barrier Cream", variants=[("50 ml", 2500, 0)]).variants[0].sku
+    db.session.commit()
+    _signed_in(client, make_staff, StaffRole.FULFILMENT)
+
+    html = client.get("/admin/stock/?q=zinc").get_data(as_text=True)
+    main = html.split('<main id="main"', 1)[1]
+    # The first table on the page is the search's, and its first row is the match.
+    first_table = main.split("<table", 1)[1].split("</table>", 1)[0]
+    assert wanted in first_table
+    assert "Sold Out Gel" not in first_table
+    text = visible_text(main)
+    assert text.index("Variants matching “zinc”") < text.index("Low stock")
+    assert text.index(wanted) < text.index("Sold Out Gel 00")
+
+
+def test_every_variant_is_listed_with_its_price_sorted_and_paged(
+    client: FlaskClient, db: SQLAlchemy, make_staff: MakeStaff
+) -> None:
+    product = make_product("Barrier Cream", variants=[("50 ml", 2800, 7), ("100 ml", 4500, 2)])
+    make_product("Night Serum", variants=[("30 ml", 3900, 12)])
+    for n in range(50):
+        make_product(f"Filler {n:02d}", variants=[("10 ml", 500, 30)])
+    db.session.commit()
+    small = product.variants[0]
+    _signed_in(client, make_staff, StaffRole.FULFILMENT)
+
+    found = visible_text(client.get("/admin/stock/?q=barrier"))
+    assert f"Barrier Cream 50 ml {small.sku} $28.00 7 0 7" in found
+    assert "$45.00" in found
+
+    first = client.get("/admin/stock/")
+    assert "53 variants, page 1 of 2" in visible_text(first)
+    assert 'href="/admin/stock/?page=2"' in first.get_data(as_text=True)
+    assert "Night Serum" in visible_text(client.get("/admin/stock/?page=2"))
+
+    by_stock = visible_text(client.get("/admin/stock/?sort=on_hand&dir=desc&page=2"))
+    listed = by_stock.split("All variants", 1)[1]
+    assert "Filler" not in listed  # 30 on hand each: all on page 1
+    assert listed.index("Night Serum") < listed.index("$28.00") < listed.index("$45.00")
+    by_price = visible_text(client.get("/admin/stock/?sort=price&dir=desc"))
+    assert by_price.split("All variants", 1)[1].index("$45.00") < by_price.split("All variants", 1)[
+        1
+    ].index("$39.00")
+    for bad in ("sort=colour", "dir=sideways", "page=3", "page=0"):
+        assert client.get(f"/admin/stock/?{bad}").status_code == 400, bad
+
+
+def test_the_stock_list_downloads_as_csv(
+    client: FlaskClient, db: SQLAlchemy, make_staff: MakeStaff
+) -> None:
+    make_product("Night Serum", variants=[("30 ml", 3900, 12)])
+    make_product("=HYPERLINK(1) Cream", variants=[("50 ml", 2800, 3)])
+    db.session.commit()
+    _signed_in(client, make_staff, StaffRole.FULFILMENT)
+
+    page = client.get("/admin/stock/?q=serum").get_data(as_text=True)
+    assert 'href="/admin/stock/export.csv?q=serum"' in page
+    response = client.get("/admin/stock/export.csv?q=serum")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == [
+        "sku", "product", "size", "price", "currency", "on_hand", "allocated", "available",
+    ]  # fmt: skip
+    assert rows[1][1:] == ["Night Serum", "30 ml", "39.00", "USD", "12", "0", "12"]
+    assert len(rows) == 2
+    everything = list(csv.reader(io.StringIO(client.get("/admin/stock/export.csv").text)))
+    assert [r[1] for r in everything if "HYPERLINK" in r[1]] == ["'=HYPERLINK(1) Cream"]

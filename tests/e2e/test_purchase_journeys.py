@@ -236,7 +236,16 @@ def test_a_declined_card_then_back_to_the_shop_releases_the_hold_and_keeps_the_c
     variants = staff_page.get_by_role("table", name=re.compile("Variants matching"))
     row = variants.get_by_role("row").filter(has_text="QT-CRM-50")
     expect(row.get_by_role("cell")).to_have_text(
-        ["Centella Recovery Moisturiser", "50 ml", "QT-CRM-50", "2", "0", "2", "Adjust QT-CRM-50"]
+        [
+            "Centella Recovery Moisturiser",
+            "50 ml",
+            "QT-CRM-50",
+            "$30.00",
+            "2",
+            "0",
+            "2",
+            "Adjust QT-CRM-50",
+        ]
     )
     shots(staff_page, "admin-stock")
 

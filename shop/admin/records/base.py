@@ -174,7 +174,7 @@ class StaffModelView(ModelView):  # type: ignore[misc]
 
     def field_attrs(self, field: Any) -> dict[str, Any]:
         """HTML attributes of a form control: its limits, and its hint and errors tied to it."""
-        attrs: dict[str, Any] = {"class": "form-control" + (" is-invalid" if field.errors else "")}
+        attrs: dict[str, Any] = {}
         described = []
         if field.description:
             described.append(f"{field.id}-hint")

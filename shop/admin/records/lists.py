@@ -1,4 +1,4 @@
-"""The read-only data lists: products, variants and stock, answers, reader questions, orders.
+"""The read-only data lists: products, answers, reader questions.
 
 Each row links to the screen that edits it; Flask-Admin only lists, searches, filters, sorts,
 pages and exports (CSV)."""
@@ -14,12 +14,10 @@ from flask_admin.contrib.sqla.filters import FilterEqual  # type: ignore[import-
 
 from shop.accounts.models import StaffRole
 from shop.admin.records.base import StaffModelView, link
-from shop.catalog.models import Brand, Category, Product, ProductStatus, Variant
-from shop.core.money import format_major
-from shop.core.templating import isodate, longdate, money
+from shop.catalog.models import Brand, Category, Product, ProductStatus
+from shop.core.templating import isodate, longdate
 from shop.editorial.models import Answer, AnswerStatus, Doctor, QuestionStatus, ReaderQuestion
 from shop.extensions import db
-from shop.orders.models import Order, OrderStatus
 
 QUESTION_PREVIEW = 90
 
@@ -125,54 +123,6 @@ class ProductList(StaffModelView):
         super().__init__(Product, db, **kwargs)
 
 
-class VariantList(StaffModelView):
-    roles = (StaffRole.FULFILMENT,)
-    description = "Every variant with its price and stock; open one to adjust its stock."
-
-    column_list = ("sku", "product", "size_label", "price", "stock.on_hand", "stock.allocated")
-    column_labels: ClassVar[dict[str, str]] = {
-        "sku": "SKU",
-        "product": "Product",
-        "size_label": "Size",
-        "price": "Price",
-        "currency": "Currency",
-        "stock.on_hand": "On hand",
-        "stock.allocated": "Allocated",
-    }
-    column_sortable_list = (
-        "sku",
-        ("product", "product.name"),
-        "size_label",
-        "price",
-        ("stock.on_hand", "stock.on_hand"),
-        ("stock.allocated", "stock.allocated"),
-    )
-    column_default_sort = ("sku", False)
-    column_searchable_list = ("sku", "product.name")
-    column_select_related_list = (Variant.product,)
-    column_export_list = (
-        "sku",
-        "product",
-        "size_label",
-        "price",
-        "currency",
-        "stock.on_hand",
-        "stock.allocated",
-    )
-    column_formatters: ClassVar[dict[str, Any]] = {
-        "sku": lambda v, c, m, n: link(url_for("admin_stock.variant", variant_id=m.id), m.sku),
-        "product": lambda v, c, m, n: m.product.name,
-        "price": lambda v, c, m, n: money(m.price, m.currency),
-    }
-    column_formatters_export: ClassVar[dict[str, Any]] = {
-        "product": lambda v, c, m, n: m.product.name,
-        "price": lambda v, c, m, n: format_major(m.price, m.currency),
-    }
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(Variant, db, **kwargs)
-
-
 class AnswerList(StaffModelView):
     roles = (StaffRole.EDITOR,)
     description = "Every answer of the column, drafts and scheduled ones too."
@@ -259,44 +209,3 @@ class QuestionList(StaffModelView):
             ChoiceFilter(ReaderQuestion.status, "Status", _members_of(QuestionStatus)),
         )
         super().__init__(ReaderQuestion, db, **kwargs)
-
-
-class OrderList(StaffModelView):
-    roles = (StaffRole.FULFILMENT,)
-    description = "Every order; open one to fulfil or refund it."
-
-    column_list = ("number", "email", "status", "total", "created_at")
-    column_labels: ClassVar[dict[str, str]] = {
-        "number": "Number",
-        "email": "Email",
-        "status": "Status",
-        "total": "Total",
-        "currency": "Currency",
-        "created_at": "Created",
-        "paid_at": "Paid",
-    }
-    column_sortable_list = ("number", "email", "status", "total", "created_at")
-    column_default_sort = ("created_at", True)
-    column_searchable_list = ("number", "email")
-    column_export_list = ("number", "email", "status", "total", "currency", "created_at", "paid_at")
-    column_formatters: ClassVar[dict[str, Any]] = {
-        "number": lambda v, c, m, n: link(
-            url_for("admin_orders.detail", order_id=m.id), m.number or f"#{m.id}"
-        ),
-        "email": lambda v, c, m, n: m.email or "",
-        "status": _status,
-        "total": lambda v, c, m, n: money(m.total, m.currency),
-        "created_at": _when,
-    }
-    column_formatters_export: ClassVar[dict[str, Any]] = {
-        "number": lambda v, c, m, n: m.number or "",
-        "email": lambda v, c, m, n: m.email or "",
-        "status": _raw_status,
-        "total": lambda v, c, m, n: format_major(m.total, m.currency),
-        "created_at": _iso,
-        "paid_at": _iso,
-    }
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.column_filters = (ChoiceFilter(Order.status, "Status", _members_of(OrderStatus)),)
-        super().__init__(Order, db, **kwargs)
