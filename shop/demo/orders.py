@@ -228,6 +228,7 @@ class _OrderMaker:
         ]
         paid_at: datetime | None = None
         closed_at: datetime | None = None
+        shipment: dict[str, object] = {"carrier": None, "tracking_number": None, "shipped_at": None}
         refunded = 0
         if status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
             closed_at = min(now, created + timedelta(minutes=rng.randint(31, 90)))
@@ -245,7 +246,8 @@ class _OrderMaker:
                 status = OrderStatus.PAID  # too recent to have shipped, or been refunded
             if status is not OrderStatus.PAID:
                 tracking = f"1Z{rng.randrange(10**15):015d}"
-                events.append((shipped_at, "fulfilled", f"Shipped, tracking {tracking}."))
+                events.append((shipped_at, "fulfilled", f"Shipped with UPS, tracking {tracking}."))
+                shipment = {"carrier": "UPS", "tracking_number": tracking, "shipped_at": shipped_at}
             if status is OrderStatus.REFUNDED:
                 refunded = total
             elif status is OrderStatus.PARTIALLY_REFUNDED:
@@ -270,6 +272,7 @@ class _OrderMaker:
             "closed_at": closed_at,
             "created_at": created,
             "updated_at": events[-1][0],
+            **shipment,
         }
         product_ids = [line.pop("product_id") for line in lines]
         return _PastOrder(row, lines, events, product_ids)

@@ -234,9 +234,11 @@ def test_opening_every_admin_page_changes_nothing(
 NAV = {
     OWNER: [
         "Dashboard", "Orders", "Stock", "Products", "Answers", "Reader questions", "Links",
-        "Reference data", "Staff", "Audit log",
+        "Pages", "Reference data", "Staff", "Audit log",
     ],
-    EDITOR: ["Dashboard", "Products", "Answers", "Reader questions", "Links", "Reference data"],
+    EDITOR: [
+        "Dashboard", "Products", "Answers", "Reader questions", "Links", "Pages", "Reference data",
+    ],
     FULFILMENT: ["Dashboard", "Orders", "Stock"],
 }  # fmt: skip
 # A page of each kind: hand-made screens and Flask-Admin lists, for each role's own sections.
