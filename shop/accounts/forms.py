@@ -6,11 +6,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from shop.accounts.services import PASSWORD_MAX, PASSWORD_MIN
-from shop.core.forms import ShopForm
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
+from shop.core.forms import ShopForm, strip_text
 
 
 class LoginForm(ShopForm):
@@ -19,7 +15,7 @@ class LoginForm(ShopForm):
     email = EmailField(
         "Email",
         validators=[DataRequired("Enter your email."), Length(max=254)],
-        filters=[_strip],
+        filters=[strip_text],
     )
     password = PasswordField(
         "Password",

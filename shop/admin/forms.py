@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
 
-from shop.core.forms import ShopForm
+from shop.core.forms import ShopForm, strip_text
 from shop.inventory.services import ADJUSTMENT_REASONS
 from shop.orders.exceptions import OrderError
 from shop.orders.tracking import (
@@ -28,11 +28,6 @@ from shop.orders.tracking import (
     TRACKING_URL_MAX,
     checked_tracking_url,
 )
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
 
 # Staff may not pretend a change was a sale or an opening/import figure.
 STAFF_ADJUSTMENT_REASONS = tuple(
@@ -59,7 +54,7 @@ class StockAdjustForm(ShopForm):
         validators=[
             Length(max=NOTE_MAX, message=f"Keep the note to {NOTE_MAX} characters or fewer.")
         ],
-        filters=[_strip],
+        filters=[strip_text],
     )
 
     def validate_delta(self, field: IntegerField) -> None:
@@ -88,7 +83,7 @@ class StockCountRowForm(Form):
     loaded = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     counted = StringField(
         "Counted",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=20, message="Enter a whole number of units, e.g. 12.")],
     )
 
@@ -125,7 +120,7 @@ class StocktakeForm(ShopForm):
         validators=[
             Length(max=NOTE_MAX, message=f"Keep the note to {NOTE_MAX} characters or fewer.")
         ],
-        filters=[_strip],
+        filters=[strip_text],
     )
 
     @staticmethod
@@ -167,7 +162,7 @@ class FulfilForm(ShopForm):
                 message=f"Keep the carrier's name to {CARRIER_MAX} characters or fewer.",
             )
         ],
-        filters=[_strip],
+        filters=[strip_text],
     )
     tracking = StringField(
         "Tracking number",
@@ -178,7 +173,7 @@ class FulfilForm(ShopForm):
                 message=f"Keep the tracking number to {TRACKING_MAX} characters or fewer.",
             ),
         ],
-        filters=[_strip],
+        filters=[strip_text],
     )
     tracking_url = StringField(
         "Tracking link (another carrier only, https://)",
@@ -188,7 +183,7 @@ class FulfilForm(ShopForm):
                 message=f"Keep the tracking link to {TRACKING_URL_MAX} characters or fewer.",
             )
         ],
-        filters=[_strip],
+        filters=[strip_text],
     )
 
     def validate_carrier(self, field: SelectField) -> None:
@@ -228,6 +223,6 @@ class RefundForm(ShopForm):
     amount = StringField(
         "Amount to refund",
         validators=[InputRequired("Enter the amount to refund, e.g. 12.50.")],
-        filters=[_strip],
+        filters=[strip_text],
     )
     reason = SelectField("Reason", choices=list(REFUND_REASONS), validate_choice=True)

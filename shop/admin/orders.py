@@ -8,21 +8,16 @@ refund is never counted twice.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-from collections.abc import Iterator
 
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -33,7 +28,7 @@ from shop.accounts.models import StaffRole
 from shop.admin import audit
 from shop.admin.forms import REFUND_REASONS, FulfilForm, RefundForm
 from shop.admin.paging import page_number, sort_order
-from shop.admin.records.base import csv_safe
+from shop.admin.records.base import csv_download
 from shop.admin.sections import register_section
 from shop.core.money import MoneyError, format_money, parse_major
 from shop.extensions import db
@@ -145,20 +140,7 @@ def export() -> BaseResponse:
     _status, statuses = _shown_statuses()
     q = _query()
 
-    def lines() -> Iterator[str]:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        for row in export_rows(statuses=statuses, q=q):
-            writer.writerow([csv_safe(cell) for cell in row])
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
-
-    return Response(
-        stream_with_context(lines()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
-    )
+    return csv_download(export_rows(statuses=statuses, q=q), "orders.csv")
 
 
 def _order_or_404(order_id: int) -> Order:

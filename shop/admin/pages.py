@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import IntegerField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms.validators import InputRequired, NumberRange
 from wtforms.widgets import HiddenInput
 
 from shop.accounts.decorators import role_required
@@ -20,7 +20,7 @@ from shop.accounts.models import StaffRole
 from shop.admin import audit
 from shop.admin.sections import register_section
 from shop.core.errors import DomainError
-from shop.core.forms import ShopForm
+from shop.core.forms import ShopForm, multiline_text, strip_text, too_long
 from shop.core.markdown import render_markdown
 from shop.extensions import db
 from shop.pages import queries
@@ -53,36 +53,21 @@ def init_pages_admin(app: Flask) -> None:
     )
 
 
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
-
-def _text(value: object) -> object:
-    """Browsers send textarea line breaks as CRLF; store plain newlines, trimmed."""
-    if not isinstance(value, str):
-        return value
-    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
-
-
-def _too_long(label: str, limit: int) -> Length:
-    return Length(max=limit, message=f"Keep the {label} to {limit:,} characters or fewer.")
-
-
 class PageForm(ShopForm):
     """A page's title, text and description for search engines, and the version opened."""
 
     title = StringField(
         "Title",
-        validators=[InputRequired("Enter the page's title."), _too_long("title", TITLE_MAX)],
-        filters=[_strip],
+        validators=[InputRequired("Enter the page's title."), too_long("title", TITLE_MAX)],
+        filters=[strip_text],
     )
     body_markdown = TextAreaField(
-        "Text (Markdown)", validators=[_too_long("text", BODY_MAX)], filters=[_text]
+        "Text (Markdown)", validators=[too_long("text", BODY_MAX)], filters=[multiline_text]
     )
     seo_description = TextAreaField(
         "Description for search engines (optional)",
-        validators=[_too_long("description", SEO_MAX)],
-        filters=[_text],
+        validators=[too_long("description", SEO_MAX)],
+        filters=[multiline_text],
     )
     version = IntegerField(
         "Version",

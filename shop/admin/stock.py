@@ -4,25 +4,20 @@ sets many variants' counted figures at once."""
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     current_app,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -33,7 +28,7 @@ from shop.accounts.models import StaffRole
 from shop.admin import audit
 from shop.admin.forms import STOCKTAKE_MAX_ROWS, StockAdjustForm, StocktakeForm
 from shop.admin.paging import page_number, sort_order
-from shop.admin.records.base import csv_safe
+from shop.admin.records.base import csv_download
 from shop.admin.sections import register_section
 from shop.catalog.models import Category, Product, Variant
 from shop.core.money import format_major
@@ -183,9 +178,9 @@ def index() -> str:
 
 def _export_cells(row: Any) -> list[Any]:
     return [
-        csv_safe(row.sku),
-        csv_safe(row.product_name),
-        csv_safe(row.size_label),
+        row.sku,
+        row.product_name,
+        row.size_label,
         format_major(row.price, row.currency),
         row.currency,
         row.on_hand,
@@ -200,23 +195,10 @@ def export() -> BaseResponse:
     """Every variant matching the search, with its price and stock, as CSV."""
     q = _query()
 
-    def lines() -> Iterator[str]:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        rows = db.session.execute(
-            _select().where(_matching(q)).order_by(Product.name, Variant.position, Variant.id)
-        )
-        for row in itertools.chain([EXPORT_HEADER], map(_export_cells, rows)):
-            writer.writerow(row)
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
-
-    return Response(
-        stream_with_context(lines()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="stock.csv"'},
+    rows = db.session.execute(
+        _select().where(_matching(q)).order_by(Product.name, Variant.position, Variant.id)
     )
+    return csv_download(itertools.chain([EXPORT_HEADER], map(_export_cells, rows)), "stock.csv")
 
 
 @bp.route("/<int:variant_id>", methods=["GET", "POST"])

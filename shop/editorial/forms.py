@@ -14,13 +14,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from shop.core.forms import ShopForm
+from shop.core.forms import ShopForm, strip_text
 
 QUESTION_MIN = 10
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
 
 
 QUESTION_MAX = 5000
@@ -32,7 +28,7 @@ class AskForm(ShopForm):
     name = StringField(
         "Your name or initials (optional)",
         validators=[Optional(), Length(max=100)],
-        filters=[_strip],
+        filters=[strip_text],
     )
     email = EmailField(
         "Your email",
@@ -41,7 +37,7 @@ class AskForm(ShopForm):
             Length(max=254),
             Email("Enter an email address like name@example.com.", check_deliverability=False),
         ],
-        filters=[_strip],
+        filters=[strip_text],
     )
     question = TextAreaField(
         "Your question",
@@ -53,7 +49,7 @@ class AskForm(ShopForm):
                 message=f"Your question must be {QUESTION_MIN} to {QUESTION_MAX:,} characters.",
             ),
         ],
-        filters=[_strip],
+        filters=[strip_text],
     )
     consent = BooleanField(
         "I agree that the shop stores my question and email to answer it, and that the doctor "

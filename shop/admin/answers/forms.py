@@ -14,11 +14,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 from shop.catalog.models import SkinConcern
-from shop.core.forms import ShopForm
+from shop.core.forms import ShopForm, multiline_text, strip_text, too_long
 from shop.core.models import utcnow
 from shop.core.slugs import SLUG_MAX
 from shop.editorial.models import Doctor, Topic
@@ -34,17 +34,6 @@ VERSION_MAX = 2**31 - 1
 EARLIEST_REVIEW = date(1990, 1, 1)
 
 
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
-
-def _text(value: object) -> object:
-    """Browsers send textarea line breaks as CRLF; store plain newlines, trimmed."""
-    if not isinstance(value, str):
-        return value
-    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
-
-
 def _optional_id(value: object) -> int | None:
     if value in (None, "", "None"):
         return None
@@ -54,10 +43,6 @@ def _optional_id(value: object) -> int | None:
 def bottom_line_points(text: str | None) -> tuple[str, ...]:
     """One point per non-empty line."""
     return tuple(line.strip() for line in (text or "").splitlines() if line.strip())
-
-
-def _too_long(label: str, limit: int) -> Length:
-    return Length(max=limit, message=f"Keep the {label} to {limit:,} characters or fewer.")
 
 
 class VersionForm(ShopForm):
@@ -88,28 +73,28 @@ class AnswerForm(ShopForm):
 
     question = StringField(
         "Question (the headline)",
-        validators=[InputRequired("Enter the question."), _too_long("question", QUESTION_MAX)],
-        filters=[_strip],
+        validators=[InputRequired("Enter the question."), too_long("question", QUESTION_MAX)],
+        filters=[strip_text],
     )
     slug = StringField(
         "Slug (the web address; leave it empty to make it from the headline)",
-        validators=[_too_long("slug", SLUG_MAX)],
-        filters=[_strip],
+        validators=[too_long("slug", SLUG_MAX)],
+        filters=[strip_text],
     )
     letter = TextAreaField(
         "The reader's letter (plain text; a blank line starts a new paragraph)",
-        validators=[_too_long("letter", LETTER_MAX)],
-        filters=[_text],
+        validators=[too_long("letter", LETTER_MAX)],
+        filters=[multiline_text],
     )
     body = TextAreaField(
         "Answer (Markdown)",
-        validators=[_too_long("answer", BODY_MAX)],
-        filters=[_text],
+        validators=[too_long("answer", BODY_MAX)],
+        filters=[multiline_text],
     )
     bottom_line = TextAreaField(
         "The bottom line (one point per line)",
-        validators=[_too_long("bottom line", BOTTOM_LINE_MAX)],
-        filters=[_text],
+        validators=[too_long("bottom line", BOTTOM_LINE_MAX)],
+        filters=[multiline_text],
     )
     doctor_id = SelectField("Doctor who answers", coerce=_optional_id, validate_choice=True)
     reviewed_by_id = SelectField(
@@ -120,8 +105,8 @@ class AnswerForm(ShopForm):
     topic_ids = SelectMultipleField("Topics", coerce=int, validate_choice=True)
     seo_description = TextAreaField(
         "Description for search engines (optional; they show about 155 characters)",
-        validators=[_too_long("description", SEO_MAX)],
-        filters=[_text],
+        validators=[too_long("description", SEO_MAX)],
+        filters=[multiline_text],
     )
     version = IntegerField(
         "Version",

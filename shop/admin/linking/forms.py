@@ -5,14 +5,10 @@ from __future__ import annotations
 from wtforms import HiddenField, IntegerField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange
 
-from shop.core.forms import ShopForm
+from shop.core.forms import ShopForm, strip_text
 from shop.links.services import CAUTION_MAX, NOTE_MAX
 
 SIDES = ("answer", "product")  # which screen a link's form goes back to
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _note_field(label: str = "Doctor's note (why this product here)") -> TextAreaField:
@@ -23,7 +19,7 @@ def _note_field(label: str = "Doctor's note (why this product here)") -> TextAre
                 max=NOTE_MAX, message=f"Keep the doctor's note to {NOTE_MAX} characters or fewer."
             )
         ],
-        filters=[_strip],
+        filters=[strip_text],
     )
 
 
@@ -45,7 +41,7 @@ class LinkTextForm(_Back, ShopForm):
                 max=CAUTION_MAX, message=f"Keep the caution to {CAUTION_MAX} characters or fewer."
             )
         ],
-        filters=[_strip],
+        filters=[strip_text],
     )
 
 

@@ -26,7 +26,7 @@ from wtforms.widgets import HiddenInput
 
 from shop.catalog.models import SKIN_TYPES, ProductStatus
 from shop.catalog.services import ALT_TEXT_MAX
-from shop.core.forms import ShopForm
+from shop.core.forms import ShopForm, strip_text
 from shop.core.money import MoneyError, parse_major
 from shop.core.slugs import SLUG_MAX, is_slug
 
@@ -45,10 +45,6 @@ SIZE_MAX = 60
 POSITION_MAX = 999
 PRICE_TEXT_MAX = 15
 SKU_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _length(max_: int, what: str) -> Length:
@@ -107,12 +103,12 @@ class ProductForm(ShopForm):
     name = StringField(
         "Name",
         validators=[InputRequired("Enter the product's name."), _length(NAME_MAX, "name")],
-        filters=[_strip],
+        filters=[strip_text],
     )
     slug = StringField(
         "Slug (web address)",
         validators=[Optional(), _length(SLUG_MAX, "slug")],
-        filters=[_strip],
+        filters=[strip_text],
         description="Leave empty to make it from the name.",
     )
     brand = SelectField("Brand", coerce=_int_or_none, validate_choice=False)
@@ -148,12 +144,12 @@ class ProductForm(ShopForm):
     seo_title = StringField(
         "Search engine title (optional)",
         validators=[_length(SEO_TITLE_MAX, "search engine title")],
-        filters=[_strip],
+        filters=[strip_text],
     )
     seo_description = TextAreaField(
         "Search engine description (optional)",
         validators=[_length(SEO_DESCRIPTION_MAX, "search engine description")],
-        filters=[_strip],
+        filters=[strip_text],
     )
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
@@ -213,10 +209,10 @@ class SizeForm(_PagePart):
     sku = StringField(
         "SKU",
         validators=[InputRequired("Enter the SKU."), _length(SKU_MAX, "SKU")],
-        filters=[_strip],
+        filters=[strip_text],
     )
     size_label = StringField(
-        "Size (e.g. 50 ml)", validators=[_length(SIZE_MAX, "size")], filters=[_strip]
+        "Size (e.g. 50 ml)", validators=[_length(SIZE_MAX, "size")], filters=[strip_text]
     )
     price = StringField(
         "Price",
@@ -224,12 +220,12 @@ class SizeForm(_PagePart):
             InputRequired("Enter the price, e.g. 24.50."),
             _length(PRICE_TEXT_MAX, "price"),
         ],
-        filters=[_strip],
+        filters=[strip_text],
     )
     compare_at_price = StringField(
         "Compare-at price (optional)",
         validators=[Optional(), _length(PRICE_TEXT_MAX, "compare-at price")],
-        filters=[_strip],
+        filters=[strip_text],
         description="The former price, shown struck through; higher than the price.",
     )
     position = IntegerField(
@@ -277,11 +273,11 @@ class SizeForm(_PagePart):
 class NewSizeForm(SizeForm):
     """The row for a new size: left empty, no size is added; started, it must be complete."""
 
-    sku = StringField("SKU", validators=[Optional(), _length(SKU_MAX, "SKU")], filters=[_strip])
+    sku = StringField("SKU", validators=[Optional(), _length(SKU_MAX, "SKU")], filters=[strip_text])
     price = StringField(
         "Price",
         validators=[Optional(), _length(PRICE_TEXT_MAX, "price")],
-        filters=[_strip],
+        filters=[strip_text],
     )
     version = None  # a new size has no version yet
 
@@ -308,7 +304,7 @@ class ImageForm(_PagePart):
     alt_text = StringField(
         "Alt text (what the image shows)",
         validators=[_length(ALT_TEXT_MAX, "alt text")],
-        filters=[_strip],
+        filters=[strip_text],
     )
     remove = BooleanField("Remove this image")
 
@@ -324,7 +320,7 @@ class UploadForm(_PagePart):
     alt_text = StringField(
         "Alt text of the new image",
         validators=[_length(ALT_TEXT_MAX, "alt text")],
-        filters=[_strip],
+        filters=[strip_text],
     )
 
     def has_file(self) -> bool:

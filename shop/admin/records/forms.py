@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from shop.core.forms import ShopForm
+from shop.core.forms import ShopForm, strip_text
 from shop.core.slugs import SLUG_MAX, is_slug
 from shop.extensions import db
 
@@ -17,10 +17,6 @@ NAME_MAX = 120
 DESCRIPTION_MAX = 5_000
 BIO_MAX = 10_000
 POSITION_MAX = 10_000
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
 
 
 class RecordsForm(ShopForm):
@@ -71,7 +67,7 @@ def slug_field() -> StringField:
             InputRequired("Enter a slug, e.g. gentle-cleansers."),
             Length(max=SLUG_MAX, message=f"Keep the slug to {SLUG_MAX} characters or fewer."),
         ],
-        filters=[_strip],
+        filters=[strip_text],
     )
 
 
@@ -90,7 +86,7 @@ def name_field(label: str = "Name", max_length: int = NAME_MAX) -> StringField:
             InputRequired("Enter the name."),
             Length(max=max_length, message=f"Keep it to {max_length} characters or fewer."),
         ],
-        filters=[_strip],
+        filters=[strip_text],
     )
 
 
@@ -100,7 +96,7 @@ def text_field(label: str, max_length: int = DESCRIPTION_MAX) -> TextAreaField:
         validators=[
             Length(max=max_length, message=f"Keep it to {max_length:,} characters or fewer.")
         ],
-        filters=[_strip, lambda v: "" if v is None else v],
+        filters=[strip_text, lambda v: "" if v is None else v],
     )
 
 
@@ -110,7 +106,7 @@ def short_field(label: str, max_length: int) -> StringField:
         validators=[
             Length(max=max_length, message=f"Keep it to {max_length} characters or fewer.")
         ],
-        filters=[_strip, lambda v: "" if v is None else v],
+        filters=[strip_text, lambda v: "" if v is None else v],
     )
 
 

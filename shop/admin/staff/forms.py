@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from shop.accounts.models import StaffRole
 from shop.accounts.services import PASSWORD_MAX, PASSWORD_MIN
-from shop.core.forms import ShopForm
+from shop.core.forms import ShopForm, strip_text
 
 ROLE_LABELS = {
     StaffRole.OWNER: "Owner: everything, including staff accounts",
@@ -15,10 +15,6 @@ ROLE_LABELS = {
     StaffRole.FULFILMENT: "Fulfilment: orders, stock",
 }
 EMAIL_MAX = 254
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _role_field() -> SelectField:
@@ -64,7 +60,7 @@ class StaffCreateForm(ShopForm):
             Length(max=EMAIL_MAX, message=f"Keep the email to {EMAIL_MAX} characters or fewer."),
             Email("Enter an email address like name@example.com.", check_deliverability=False),
         ],
-        filters=[_strip],
+        filters=[strip_text],
     )
     role = _role_field()
     password, confirm = _password_fields("Initial password")
