@@ -218,7 +218,9 @@ def test_stripe_refusing_the_checkout_says_it_could_not_start_and_logs_why(
     [order] = _orders(db)
     assert order.status is OrderStatus.CANCELLED
     assert _stock(db, cream["variant_id"]) == (5, 0)  # the hold is released
-    [refused] = stripe_sandbox.requests(path="/v1/checkout/sessions", method="POST")
+    # A request an earlier test timed out on may be recorded late; this test's is the 400.
+    sessions = stripe_sandbox.requests(path="/v1/checkout/sessions", method="POST")
+    [refused] = [r for r in sessions if r["status"] != 500]
     [logged] = [r for r in caplog.records if r.name == "shop.checkout"]
     assert logged.levelno == logging.ERROR
     assert order.number in logged.getMessage()
