@@ -207,3 +207,29 @@ def make_cart(lines: Sequence[tuple[Variant, int]] = ()) -> Cart:
         )
     db.session.flush()
     return cart
+
+
+from typing import Any  # noqa: E402
+
+from shop.orders.models import Order  # noqa: E402
+from shop.orders.services import PaymentFacts, fulfil_checkout  # noqa: E402
+
+
+def pay_order(order: Order, email: str, **facts: Any) -> None:
+    """Settle `order` as Stripe's completed session would: paid in full; `facts` add or override."""
+    fulfil_checkout(
+        order,
+        PaymentFacts(
+            **{
+                "session_id": f"cs_test_{order.id}",
+                "paid": True,
+                "status": "complete",
+                "payment_status": "paid",
+                "amount_total": order.total,
+                "currency": order.currency,
+                "email": email,
+                "payment_intent_id": f"pi_{order.id}",
+                **facts,
+            }
+        ),
+    )

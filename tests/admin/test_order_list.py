@@ -15,14 +15,12 @@ from shop.accounts.models import StaffRole, StaffUser
 from shop.orders.models import OrderStatus
 from shop.orders.services import (
     LineSnapshot,
-    PaymentFacts,
     close_unpaid,
     create_pending_order,
-    fulfil_checkout,
     mark_fulfilled,
     record_refund,
 )
-from tests.factories import make_product
+from tests.factories import make_product, pay_order
 from tests.fixtures_staff import sign_in
 from tests.html import visible_text
 
@@ -40,20 +38,7 @@ def _order(db: SQLAlchemy, email: str, state: str, name: str | None = None) -> s
         email=email,
     )
     if state in ("paid", "fulfilled", "refunded"):
-        fulfil_checkout(
-            order,
-            PaymentFacts(
-                session_id=f"cs_test_{order.id}",
-                paid=True,
-                status="complete",
-                payment_status="paid",
-                amount_total=order.total,
-                currency="USD",
-                email=email,
-                shipping_name=name,
-                payment_intent_id=f"pi_{order.id}",
-            ),
-        )
+        pay_order(order, email, shipping_name=name)
     if state == "fulfilled":
         mark_fulfilled(order.id, "TRACK123")
     if state == "refunded":

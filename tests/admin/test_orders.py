@@ -20,14 +20,12 @@ from shop.mail.models import OutboxMessage
 from shop.orders.models import Order, OrderEvent, OrderStatus
 from shop.orders.services import (
     LineSnapshot,
-    PaymentFacts,
     create_pending_order,
-    fulfil_checkout,
     mark_fulfilled,
     record_refund,
 )
 from shop.payments.models import Installation
-from tests.factories import make_answer, make_product
+from tests.factories import make_answer, make_product, pay_order
 from tests.fixtures_live import Shopper
 from tests.fixtures_staff import PASSWORD, sign_in
 from tests.fixtures_stripe import StripeSandbox
@@ -53,19 +51,7 @@ def _order(
         email=email,
     )
     if paid:
-        fulfil_checkout(
-            order,
-            PaymentFacts(
-                session_id=f"cs_test_{order.id}",
-                paid=True,
-                status="complete",
-                payment_status="paid",
-                amount_total=order.total,
-                currency="USD",
-                email=email,
-                payment_intent_id=f"pi_{order.id}",
-            ),
-        )
+        pay_order(order, email)
     db.session.commit()
     return order.id, order.number or ""
 

@@ -7,8 +7,8 @@ from typing import Any
 from flask_sqlalchemy import SQLAlchemy
 
 from shop.orders.models import Order
-from shop.orders.services import LineSnapshot, PaymentFacts, create_pending_order, fulfil_checkout
-from tests.factories import make_product
+from shop.orders.services import LineSnapshot, create_pending_order
+from tests.factories import make_product, pay_order
 
 ADDRESS: dict[str, Any] = {
     "line1": "1200 Lakeview Avenue",
@@ -44,20 +44,13 @@ def paid_order(db: SQLAlchemy, email: str = "ann@example.com") -> Order:
         cart_id=None,
         email=email,
     )
-    fulfil_checkout(
+    pay_order(
         order,
-        PaymentFacts(
-            session_id=f"cs_test_{order.id}",
-            paid=True,
-            status="complete",
-            payment_status="paid",
-            amount_total=order.total,
-            currency="usd",
-            email=email,
-            shipping_name="Ann Example",
-            shipping_address=dict(ADDRESS),
-            payment_intent_id=f"pi_test_{order.id}",
-        ),
+        email,
+        currency="usd",
+        shipping_name="Ann Example",
+        shipping_address=dict(ADDRESS),
+        payment_intent_id=f"pi_test_{order.id}",
     )
     db.session.commit()
     assert order.total == 7495
