@@ -17,6 +17,7 @@ from shop.mail.models import OutboxMessage
 from shop.orders.models import Order, OrderEvent, OrderLine
 from shop.pages.models import Page
 from shop.payments.models import StripeEvent
+from shop.promotions.models import Promotion
 from shop.search.models import SearchDocument
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "OrderLine",
     "OutboxMessage",
     "Page",
+    "Promotion",
     "Product",
     "ProductImage",
     "ReaderQuestion",

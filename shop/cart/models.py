@@ -28,6 +28,8 @@ class Cart(TimestampMixin, Model):
     # Bumped by every change, so checkout can claim one exact state of the cart with a
     # conditional UPDATE (a double click then starts one checkout, not two).
     version: Mapped[int] = mapped_column(default=0)
+    # A promotion code the customer applied in the cart (checked again at checkout).
+    promotion_code: Mapped[str | None] = mapped_column(sa.String(40), default=None)
 
     lines: Mapped[list[CartLine]] = relationship(
         back_populates="cart",

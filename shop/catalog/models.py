@@ -92,6 +92,8 @@ class Product(TimestampMixin, Model):
     key_ingredients: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     description: Mapped[str] = mapped_column(sa.Text, default="")
     how_to_use: Mapped[str] = mapped_column(sa.Text, default="")
+    # Stripe's product tax code ("txcd_..."); None = the shop's SHOP_DEFAULT_TAX_CODE.
+    tax_code: Mapped[str | None] = mapped_column(sa.String(40), default=None)
     seo_title: Mapped[str | None] = mapped_column(sa.String(200), default=None)
     seo_description: Mapped[str | None] = mapped_column(sa.String(320), default=None)
     # Optimistic locking: an admin form carries the version it was read at, and SQLAlchemy's

@@ -64,6 +64,8 @@ class Order(TimestampMixin, Model):
         sa.Index("ix_orders_status_created_at", "status", "created_at"),
         sa.CheckConstraint("subtotal >= 0", name="subtotal_not_negative"),
         sa.CheckConstraint("refunded_amount >= 0", name="refunded_not_negative"),
+        sa.CheckConstraint("discount >= 0", name="discount_not_negative"),
+        sa.CheckConstraint("tax >= 0", name="tax_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,7 +85,17 @@ class Order(TimestampMixin, Model):
     currency: Mapped[str] = mapped_column(sa.String(3))
     subtotal: Mapped[int]
     shipping: Mapped[int] = mapped_column(default=0)
+    # Taken off the goods by a promotion code (the shop's rules; Stripe's figure once paid).
+    discount: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Sales tax Stripe computed (0 unless automatic tax is on); known once paid.
+    tax: Mapped[int] = mapped_column(default=0, server_default="0")
+    # What the customer pays: subtotal - discount + shipping (+ tax once Stripe has said).
     total: Mapped[int]
+    # The code used, as typed (in the cart or on Stripe's page), and its promotion.
+    promotion_code: Mapped[str | None] = mapped_column(sa.String(40), default=None)
+    promotion_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("promotions.id", ondelete="SET NULL"), default=None, index=True
+    )
     amount_paid: Mapped[int | None] = mapped_column(default=None)
     refunded_amount: Mapped[int] = mapped_column(default=0)
     stripe_session_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True, default=None)

@@ -25,6 +25,8 @@ class LineItem:
     name: str
     unit_amount: int
     quantity: int
+    # Stripe's product tax code ("txcd_99999999"); sent only when automatic tax is on.
+    tax_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,11 @@ class CheckoutRequest:
     client_reference_id: str
     metadata: dict[str, str]
     customer_email: str | None = None
+    # Stripe Tax computes sales tax from the address; prices are then tax-exclusive.
+    automatic_tax: bool = False
+    # A code applied in the shop's cart (Stripe's `promo_...` id), sent as the session's
+    # discount; without one, the customer may type a code on Stripe's page instead.
+    promotion_code_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,12 @@ class CheckoutSession:
     shipping_amount: int | None = None
     payment_intent_id: str | None = None
     expires_at: int | None = None
+    # Stripe's `total_details`, and whether it computed the tax itself.
+    amount_discount: int = 0
+    amount_tax: int = 0
+    automatic_tax: bool = False
+    # The promotion code (`promo_...`) Stripe applied, typed in the cart or on its page.
+    promotion_code_id: str | None = None
 
     @property
     def paid(self) -> bool:
@@ -97,6 +110,13 @@ def _session_from(data: dict[str, Any]) -> CheckoutSession:
     intent = data.get("payment_intent")
     if isinstance(intent, dict):
         intent = intent.get("id")
+    totals = data.get("total_details") or {}
+    promotion_code = next(
+        (d.get("promotion_code") for d in data.get("discounts") or [] if d.get("promotion_code")),
+        None,
+    )
+    if isinstance(promotion_code, dict):
+        promotion_code = promotion_code.get("id")
     return CheckoutSession(
         id=data["id"],
         url=data.get("url"),
@@ -114,6 +134,10 @@ def _session_from(data: dict[str, Any]) -> CheckoutSession:
         shipping_amount=cost.get("amount_total"),
         payment_intent_id=intent,
         expires_at=data.get("expires_at"),
+        amount_discount=int(totals.get("amount_discount") or 0),
+        amount_tax=int(totals.get("amount_tax") or 0),
+        automatic_tax=bool((data.get("automatic_tax") or {}).get("enabled")),
+        promotion_code_id=promotion_code,
     )
 
 
@@ -137,6 +161,20 @@ def _translate(exc: stripe.StripeError) -> PaymentError:
     return PaymentError(message, **said)
 
 
+def _line_item(line: LineItem, request: CheckoutRequest) -> dict[str, Any]:
+    product: dict[str, Any] = {"name": line.name}
+    price: dict[str, Any] = {
+        "currency": request.currency.lower(),
+        "unit_amount": line.unit_amount,
+        "product_data": product,
+    }
+    if request.automatic_tax:
+        price["tax_behavior"] = "exclusive"
+        if line.tax_code:
+            product["tax_code"] = line.tax_code
+    return {"price_data": price, "quantity": line.quantity}
+
+
 class PaymentGateway:
     """Typed calls to Stripe through one `StripeClient`."""
 
@@ -147,17 +185,7 @@ class PaymentGateway:
         """Create a hosted Checkout Session; the idempotency key makes a retry return the same."""
         params: dict[str, Any] = {
             "mode": "payment",
-            "line_items": [
-                {
-                    "price_data": {
-                        "currency": request.currency.lower(),
-                        "unit_amount": line.unit_amount,
-                        "product_data": {"name": line.name},
-                    },
-                    "quantity": line.quantity,
-                }
-                for line in request.lines
-            ],
+            "line_items": [_line_item(line, request) for line in request.lines],
             "client_reference_id": request.client_reference_id,
             "metadata": request.metadata,
             "payment_intent_data": {"metadata": request.metadata},
@@ -181,6 +209,13 @@ class PaymentGateway:
         }
         if request.customer_email:
             params["customer_email"] = request.customer_email
+        if request.automatic_tax:
+            params["automatic_tax"] = {"enabled": True}
+        # Stripe takes one or the other: the cart's code, or a field on its own page.
+        if request.promotion_code_id:
+            params["discounts"] = [{"promotion_code": request.promotion_code_id}]
+        else:
+            params["allow_promotion_codes"] = True
         try:
             session = self._client.v1.checkout.sessions.create(
                 params,  # type: ignore[arg-type]
