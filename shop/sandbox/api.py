@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from . import checkout, payments
+from . import checkout, payments, promotions
 from .core import Sandbox
 from .errors import ParamError, StripeError, missing
 from .formdata import decode_form, listify
@@ -26,6 +26,10 @@ from .state import Fault, Origin, Replay, new_id
 
 bp = Blueprint("stripe_api", __name__, url_prefix="/v1")
 View = Callable[..., dict[str, Any]]
+# Requests whose newer shape (API 2025+) is rewritten to the 2023 spec's before it is checked.
+PREPARE: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any]]] = {
+    ("POST", "/v1/promotion_codes"): promotions.normalise_promotion,
+}
 TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
 IDEMPOTENCY_TTL = 24 * 60 * 60
 MAX_LOGGED = 10_000  # a long `make run` keeps only the latest requests
@@ -95,7 +99,8 @@ def _handle(template: str | None, view: View | None, **path_args: str) -> Respon
     headers = {"Request-Id": request_id, "Stripe-Version": version or sb.settings.api_version}
     if idem_key and request.method == "POST":
         headers["Idempotency-Key"] = idem_key
-    pairs = list((request.args if request.method == "GET" else request.form).items(multi=True))
+    source = request.args if request.method in ("GET", "DELETE") else request.form
+    pairs = list(source.items(multi=True))
     raw: dict[str, Any] = {}
     fault: Fault | None = None
     outcome = "ok"
@@ -162,7 +167,8 @@ def _run(
                 del sb.store.idempotency[slot]  # Stripe forgets keys after 24 hours
             elif replay is not None:
                 return _replay(replay, fingerprint, idem_key)
-        params = sb.spec.coerce_request(request.method, template, raw)
+        prepare = PREPARE.get((request.method, template))
+        params = sb.spec.coerce_request(request.method, template, prepare(raw) if prepare else raw)
         origin = Origin(request_id, idem_key)
         body = view(sb, params, origin, **path_args)
         if idem_key is not None:
@@ -323,3 +329,93 @@ def retrieve_event(sb: Sandbox, params: dict[str, Any], origin: Origin, id: str)
     if event is None:
         raise missing("event", id, "id")
     return sb.event_body(event)
+
+
+def _page_of(
+    params: dict[str, Any], objects: list[Any], url: str, render: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """Return one page of a newest-first list (`limit`, `starting_after`)."""
+    if "starting_after" in params:
+        ids = [o.id for o in objects]
+        after = params["starting_after"]
+        objects = objects[ids.index(after) + 1 :] if after in ids else []
+    limit = _limit(params)
+    data = [render(o) for o in objects[:limit]]
+    return {"object": "list", "data": data, "has_more": len(objects) > limit, "url": url}
+
+
+@route("/coupons", "/v1/coupons", "POST")
+def create_coupon(sb: Sandbox, params: dict[str, Any], origin: Origin) -> dict[str, Any]:
+    """Create a coupon."""
+    sb.render.check_expand("coupon", params.get("expand", []))
+    return sb.render.coupon(promotions.create_coupon(sb, params))
+
+
+@route("/coupons", "/v1/coupons", "GET")
+def list_coupons(sb: Sandbox, params: dict[str, Any], origin: Origin) -> dict[str, Any]:
+    """List coupons, newest first."""
+    sb.render.check_expand("coupon", [p.removeprefix("data.") for p in params.get("expand", [])])
+    with sb.store.lock:
+        found = [c for c in sb.store.coupons.values() if not c.deleted]
+    found.sort(key=lambda c: c.created, reverse=True)
+    return _page_of(params, found, "/v1/coupons", sb.render.coupon)
+
+
+@route("/coupons/<coupon>", "/v1/coupons/{coupon}", "GET")
+def retrieve_coupon(
+    sb: Sandbox, params: dict[str, Any], origin: Origin, coupon: str
+) -> dict[str, Any]:
+    """Retrieve a coupon."""
+    sb.render.check_expand("coupon", params.get("expand", []))
+    return sb.render.coupon(promotions.find_coupon(sb, coupon))
+
+
+@route("/coupons/<coupon>", "/v1/coupons/{coupon}", "DELETE")
+def delete_coupon(
+    sb: Sandbox, params: dict[str, Any], origin: Origin, coupon: str
+) -> dict[str, Any]:
+    """Delete a coupon (codes for it stop working; discounts already given stay)."""
+    deleted = promotions.delete_coupon(sb, coupon)
+    return {"id": deleted.id, "object": "coupon", "deleted": True}
+
+
+@route("/promotion_codes", "/v1/promotion_codes", "POST")
+def create_promotion_code(sb: Sandbox, params: dict[str, Any], origin: Origin) -> dict[str, Any]:
+    """Create a promotion code for a coupon."""
+    sb.render.check_expand("promotion_code", params.get("expand", []))
+    return sb.render.promotion_code(promotions.create_promotion_code(sb, params))
+
+
+@route("/promotion_codes", "/v1/promotion_codes", "GET")
+def list_promotion_codes(sb: Sandbox, params: dict[str, Any], origin: Origin) -> dict[str, Any]:
+    """List promotion codes, newest first (filters: code, active, coupon)."""
+    sb.render.check_expand(
+        "promotion_code", [p.removeprefix("data.") for p in params.get("expand", [])]
+    )
+    with sb.store.lock:
+        found = promotions.list_promotion_codes(sb, params)
+    return _page_of(params, found, "/v1/promotion_codes", sb.render.promotion_code)
+
+
+@route(
+    "/promotion_codes/<promotion_code>", "/v1/promotion_codes/{promotion_code}", "GET"
+)
+def retrieve_promotion_code(
+    sb: Sandbox, params: dict[str, Any], origin: Origin, promotion_code: str
+) -> dict[str, Any]:
+    """Retrieve a promotion code."""
+    sb.render.check_expand("promotion_code", params.get("expand", []))
+    return sb.render.promotion_code(promotions.find_promotion_code(sb, promotion_code))
+
+
+@route(
+    "/promotion_codes/<promotion_code>", "/v1/promotion_codes/{promotion_code}", "POST"
+)
+def update_promotion_code(
+    sb: Sandbox, params: dict[str, Any], origin: Origin, promotion_code: str
+) -> dict[str, Any]:
+    """Update a promotion code's `active` and `metadata`."""
+    sb.render.check_expand("promotion_code", params.get("expand", []))
+    return sb.render.promotion_code(
+        promotions.update_promotion_code(sb, promotion_code, params)
+    )

@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from . import promotions
 from .core import Sandbox
 from .errors import ParamError, StripeError, missing
+from .formdata import check_metadata
 from .money import MINIMUM_CHARGE, format_amount, known_currency
 from .state import LineItem, Origin, Session, ShippingOption, new_id
 
@@ -21,31 +23,6 @@ MIN_LIFETIME = 30 * 60
 MAX_LIFETIME = 24 * 60 * 60
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
-
-
-def check_metadata(metadata: Any, param: str) -> dict[str, str]:
-    """Apply Stripe's metadata limits: 50 keys, keys up to 40 and values up to 500 chars."""
-    if not metadata:
-        return {}
-    if not isinstance(metadata, dict):
-        raise ParamError(f"Invalid hash: {param}", param=param)
-    if len(metadata) > 50:
-        raise ParamError(
-            f"Invalid {param}: metadata can have at most 50 keys ({len(metadata)} given)",
-            param=param,
-        )
-    for key, value in metadata.items():
-        if len(key) > 40:
-            raise ParamError(
-                f"Metadata keys can be at most 40 characters long ({key[:40]}...)",
-                param=f"{param}[{key}]",
-            )
-        if len(str(value)) > 500:
-            raise ParamError(
-                f"Metadata values can be at most 500 characters long ({key})",
-                param=f"{param}[{key}]",
-            )
-    return {k: str(v) for k, v in metadata.items() if v != ""}
 
 
 def _url(params: dict[str, Any], name: str, required: bool) -> str | None:
@@ -114,6 +91,8 @@ def _line_items(sb: Sandbox, raw: list[dict[str, Any]], created: int) -> list[Li
                 price_id=new_id("price_1"),
                 product_id=new_id("prod_", 14),
                 created=created,
+                tax_behavior=str(data.get("tax_behavior") or "unspecified"),
+                tax_code=product.get("tax_code"),
             )
         )
     return items
@@ -260,7 +239,14 @@ def create_session(sb: Sandbox, params: dict[str, Any], origin: Origin) -> Sessi
         payment_method_types=list(params.get("payment_method_types") or ["card"]),
         locale=params.get("locale"),
         submit_type=params.get("submit_type"),
+        allow_promotion_codes=params.get("allow_promotion_codes"),
+        automatic_tax=bool((params.get("automatic_tax") or {}).get("enabled", False)),
     )
+    if params.get("discounts") and "allow_promotion_codes" in params:
+        raise ParamError(
+            "You may only specify one of these parameters: allow_promotion_codes, discounts.",
+            param="allow_promotion_codes",
+        )
     minimum = MINIMUM_CHARGE.get(currency)
     if minimum is not None and session.amount_total < minimum:
         raise StripeError(
@@ -270,6 +256,7 @@ def create_session(sb: Sandbox, params: dict[str, Any], origin: Origin) -> Sessi
             code="amount_too_small",
         )
     with sb.store.lock:
+        promotions.apply_discounts(sb, session, list(params.get("discounts") or []))
         sb.store.sessions[session.id] = session
     return session
 

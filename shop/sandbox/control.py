@@ -203,7 +203,9 @@ def show_session(session_id: str) -> dict[str, Any]:
 @bp.post("/sessions/<session_id>/pay")
 @control
 def pay(session_id: str) -> dict[str, Any]:
-    """Pay as the customer would: card (default 4242...), async, email, shipping_option."""
+    """Pay as the customer would: card (default 4242...), async, email, shipping_option,
+    address (its country and state drive automatic tax), promotion_code (the code typed).
+    """
     sb = get_sandbox()
     data = _body()
     with sb.store.lock:
@@ -232,6 +234,7 @@ def pay(session_id: str) -> dict[str, Any]:
             card=card,
             shipping_choice=int(data.get("shipping_option", 0)),
             delayed=bool(data.get("async", False)),
+            promotion_code=str(data["promotion_code"]) if data.get("promotion_code") else None,
         )
         paid = payments.pay(sb, session_id, payment)
         redirect = (paid.success_url or "").replace("{CHECKOUT_SESSION_ID}", paid.id)

@@ -10,7 +10,16 @@ from typing import Any
 from .state import Store
 
 FIXTURES_FILE = "fixtures3.json"
-RESOURCES = ("checkout.session", "item", "payment_intent", "charge", "refund", "event")
+RESOURCES = (
+    "checkout.session",
+    "item",
+    "payment_intent",
+    "charge",
+    "refund",
+    "event",
+    "coupon",
+    "promotion_code",
+)
 Obj = dict[str, Any]
 
 

@@ -70,3 +70,28 @@ def listify(value: Any) -> Any:
             return [listify(v) for v in as_list(value)]
         return {k: listify(v) for k, v in value.items()}
     return value
+
+
+def check_metadata(metadata: Any, param: str) -> dict[str, str]:
+    """Apply Stripe's metadata limits: 50 keys, keys up to 40 and values up to 500 chars."""
+    if not metadata:
+        return {}
+    if not isinstance(metadata, dict):
+        raise ParamError(f"Invalid hash: {param}", param=param)
+    if len(metadata) > 50:
+        raise ParamError(
+            f"Invalid {param}: metadata can have at most 50 keys ({len(metadata)} given)",
+            param=param,
+        )
+    for key, value in metadata.items():
+        if len(key) > 40:
+            raise ParamError(
+                f"Metadata keys can be at most 40 characters long ({key[:40]}...)",
+                param=f"{param}[{key}]",
+            )
+        if len(str(value)) > 500:
+            raise ParamError(
+                f"Metadata values can be at most 500 characters long ({key})",
+                param=f"{param}[{key}]",
+            )
+    return {k: str(v) for k, v in metadata.items() if v != ""}

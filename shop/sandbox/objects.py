@@ -12,10 +12,25 @@ from __future__ import annotations
 from .errors import StripeError
 from .fixtures import Obj, Templates, page
 from .payment_objects import charge_object, payment_intent_object, refund_object
-from .state import Charge, Customer, LineItem, PaymentIntent, Refund, Session
+from .state import (
+    Charge,
+    Coupon,
+    Customer,
+    LineItem,
+    PaymentIntent,
+    PromotionCode,
+    Refund,
+    Session,
+)
 
 EXPANDABLE = {
-    "checkout.session": {"line_items", "payment_intent", "payment_intent.latest_charge"},
+    "checkout.session": {
+        "line_items",
+        "payment_intent",
+        "payment_intent.latest_charge",
+        "discounts.promotion_code",
+        "discounts.coupon",
+    },
     "payment_intent": {"latest_charge"},
     "refund": {"charge", "payment_intent"},
 }
@@ -23,7 +38,6 @@ EXPANDABLE = {
 # Fields of a hosted payment-mode session that are null unless a feature is switched on.
 _NULL_SESSION_FIELDS = (
     "after_expiration",
-    "allow_promotion_codes",
     "billing_address_collection",
     "client_secret",
     "consent",
@@ -43,6 +57,20 @@ _NULL_SESSION_FIELDS = (
     "subscription",
     "wallet_options",
 )
+
+
+def allocate(total: int, weights: list[int]) -> list[int]:
+    """Split `total` over lines in proportion to `weights`, the shares summing exactly."""
+    whole = sum(weights)
+    if whole <= 0 or total == 0:
+        return [0] * len(weights)
+    shares = [total * w // whole for w in weights]
+    by_remainder = sorted(
+        range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i)
+    )
+    for i in by_remainder[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
 
 
 class Renderer(Templates):
@@ -75,10 +103,11 @@ class Renderer(Templates):
                 "currency": s.currency,
                 "amount_subtotal": s.amount_subtotal,
                 "amount_total": s.amount_total,
+                "allow_promotion_codes": s.allow_promotion_codes,
                 "total_details": {
-                    "amount_discount": 0,
+                    "amount_discount": s.amount_discount,
                     "amount_shipping": shipping.amount if shipping else 0,
-                    "amount_tax": 0,
+                    "amount_tax": s.amount_tax,
                 },
                 "shipping_cost": None
                 if shipping is None
@@ -113,12 +142,7 @@ class Renderer(Templates):
                 "ui_mode": "hosted",
                 "adaptive_pricing": {"enabled": False},
                 "managed_payments": {"enabled": False},
-                "automatic_tax": {
-                    "enabled": False,
-                    "liability": None,
-                    "status": None,
-                    "provider": None,
-                },
+                "automatic_tax": self._automatic_tax(s),
                 "invoice_creation": {
                     "enabled": False,
                     "invoice_data": {
@@ -136,12 +160,12 @@ class Renderer(Templates):
                     ("after_submit", "shipping_address", "submit", "terms_of_service_acceptance")
                 ),
                 "phone_number_collection": {"enabled": False},
-                "discounts": [],
+                "discounts": self._discounts(s, expand),
             }
         )
         obj = self.base("checkout.session", overlay)
         if "line_items" in expand:
-            data = [self.line_item(item) for item in s.line_items]
+            data = self._line_items(s)
             obj["line_items"] = page(data, f"/v1/checkout/sessions/{s.id}/line_items")
         if "payment_intent" in expand and s.payment_intent_id:
             pi = self.store.payment_intents[s.payment_intent_id]
@@ -149,6 +173,90 @@ class Renderer(Templates):
                 self, pi, expand_charge="payment_intent.latest_charge" in expand
             )
         return obj
+
+    @staticmethod
+    def _automatic_tax(s: Session) -> Obj:
+        if not s.automatic_tax:
+            return {"enabled": False, "liability": None, "status": None, "provider": None}
+        status = "complete" if s.tax_region is not None else "requires_location_inputs"
+        return {
+            "enabled": True,
+            "liability": {"type": "self"},
+            "status": status,
+            "provider": "stripe" if status == "complete" else None,
+        }
+
+    def _discounts(self, s: Session, expand: set[str]) -> list[Obj]:
+        if s.coupon_id is None:
+            return []
+        coupon: str | Obj = s.coupon_id
+        promo: str | Obj | None = s.promotion_code_id
+        if "discounts.coupon" in expand:
+            coupon = self.coupon(self.store.coupons[s.coupon_id])
+        if "discounts.promotion_code" in expand and s.promotion_code_id is not None:
+            promo = self.promotion_code(self.store.promotion_codes[s.promotion_code_id])
+        return [{"coupon": coupon, "promotion_code": promo}]
+
+    def _line_items(self, s: Session) -> list[Obj]:
+        amounts = [item.amount for item in s.line_items]
+        discounts = allocate(s.amount_discount, amounts)
+        taxes = allocate(s.amount_tax, [a - d for a, d in zip(amounts, discounts, strict=True)])
+        return [
+            self.line_item(item, discount, tax)
+            for item, discount, tax in zip(s.line_items, discounts, taxes, strict=True)
+        ]
+
+    def coupon(self, c: Coupon) -> Obj:
+        """Return a `coupon`."""
+        return self.base(
+            "coupon",
+            {
+                "id": c.id,
+                "object": "coupon",
+                "amount_off": c.amount_off,
+                "created": c.created,
+                "currency": c.currency,
+                "duration": c.duration,
+                "duration_in_months": None,
+                "livemode": False,
+                "max_redemptions": c.max_redemptions,
+                "metadata": dict(c.metadata),
+                "name": c.name,
+                "percent_off": c.percent_off,
+                "redeem_by": c.redeem_by,
+                "times_redeemed": c.times_redeemed,
+                "valid": not c.deleted
+                and (c.max_redemptions is None or c.times_redeemed < c.max_redemptions)
+                and (c.redeem_by is None or self.store.now() < c.redeem_by),
+            },
+        )
+
+    def promotion_code(self, p: PromotionCode) -> Obj:
+        """Return a `promotion_code`, its coupon both inline (2023) and under `promotion`."""
+        return self.base(
+            "promotion_code",
+            {
+                "id": p.id,
+                "object": "promotion_code",
+                "active": p.active,
+                "code": p.code,
+                "coupon": self.coupon(self.store.coupons[p.coupon_id]),
+                "promotion": {"type": "coupon", "coupon": p.coupon_id},
+                "created": p.created,
+                "customer": None,
+                "customer_account": None,
+                "expires_at": p.expires_at,
+                "livemode": False,
+                "max_redemptions": p.max_redemptions,
+                "metadata": dict(p.metadata),
+                "restrictions": {
+                    "first_time_transaction": p.first_time_transaction,
+                    "minimum_amount": p.minimum_amount,
+                    "minimum_amount_currency": p.minimum_amount_currency,
+                },
+                "times_redeemed": p.times_redeemed,
+            },
+        )
 
     def _customer_details(self, customer: Customer | None) -> Obj | None:
         if customer is None:
@@ -180,8 +288,8 @@ class Renderer(Templates):
             {"shipping_details": shipping, "business_name": None, "individual_name": None},
         )
 
-    def line_item(self, item: LineItem) -> Obj:
-        """Return an `item` (a Checkout line item) with its inline price."""
+    def line_item(self, item: LineItem, discount: int = 0, tax: int = 0) -> Obj:
+        """Return an `item` (a Checkout line item) with its inline price and its share."""
         price = self.shape(
             "item",
             "price",
@@ -199,7 +307,7 @@ class Renderer(Templates):
                 "nickname": None,
                 "product": item.product_id,
                 "recurring": None,
-                "tax_behavior": "unspecified",
+                "tax_behavior": item.tax_behavior,
                 "tiers_mode": None,
                 "transform_quantity": None,
                 "type": "one_time",
@@ -212,10 +320,10 @@ class Renderer(Templates):
             {
                 "id": item.id,
                 "object": "item",
-                "amount_discount": 0,
+                "amount_discount": discount,
                 "amount_subtotal": item.amount,
-                "amount_tax": 0,
-                "amount_total": item.amount,
+                "amount_tax": tax,
+                "amount_total": item.amount - discount + tax,
                 "currency": item.currency,
                 "description": item.name,
                 "price": price,
@@ -227,12 +335,11 @@ class Renderer(Templates):
 
     def line_items(self, s: Session, limit: int, starting_after: str | None) -> Obj:
         """Return one page of a session's line items."""
-        items = s.line_items
+        items = self._line_items(s)
         if starting_after is not None:
-            ids = [i.id for i in items]
+            ids = [i["id"] for i in items]
             items = items[ids.index(starting_after) + 1 :] if starting_after in ids else []
-        data = [self.line_item(i) for i in items[:limit]]
-        return page(data, f"/v1/checkout/sessions/{s.id}/line_items", len(items) > limit)
+        return page(items[:limit], f"/v1/checkout/sessions/{s.id}/line_items", len(items) > limit)
 
     def payment_intent(self, pi: PaymentIntent, expand: set[str] | None = None) -> Obj:
         """Return a `payment_intent`."""

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .checkout import check_metadata, find_session
+from . import promotions
+from .checkout import find_session
 from .core import Sandbox
 from .errors import ParamError, StripeError, card_declined, missing
+from .formdata import check_metadata
 from .money import format_amount
 from .state import Card, Charge, Customer, Origin, PaymentIntent, Refund, Session, new_id
 
@@ -39,6 +41,7 @@ class Payment:
     card: Card
     shipping_choice: int = 0
     delayed: bool = False
+    promotion_code: str | None = None
 
 
 def card_outcome(number: str) -> tuple[str, str | None, str] | None:
@@ -69,7 +72,16 @@ def pay(sb: Sandbox, session_id: str, payment: Payment) -> Session:
         country = payment.customer.address.country
         if session.allowed_countries is not None and country not in session.allowed_countries:
             raise ParamError(f"We cannot ship to {country}.", param="country")
+        if payment.promotion_code:
+            if not session.allow_promotion_codes:
+                raise ParamError(
+                    "This Checkout Session does not accept promotion codes.",
+                    param="promotion_code",
+                )
+            promotions.apply_code(sb, session, payment.promotion_code)
+        promotions.recheck(sb, session)
         session.shipping_choice = payment.shipping_choice if session.shipping_options else 0
+        locate_tax(sb, session, country, payment.customer.address.state)
         pi = _payment_intent(sb, session)
         failure = card_outcome(payment.card.number)
         if failure is not None:
@@ -104,6 +116,7 @@ def pay(sb: Sandbox, session_id: str, payment: Payment) -> Session:
         pi.charge_id = charge.id
         session.customer = payment.customer
         session.status = "complete"
+        promotions.redeem(sb, session)
         if payment.delayed:
             pi.status = "processing"
             sb.emit("charge.pending", sb.render.charge(charge))
@@ -112,6 +125,13 @@ def pay(sb: Sandbox, session_id: str, payment: Payment) -> Session:
             _succeed(sb, session, pi, charge)
         sb.emit("checkout.session.completed", sb.render.session(session))
         return session
+
+
+def locate_tax(sb: Sandbox, session: Session, country: str | None, state: str | None) -> None:
+    """Compute the session's automatic tax for this address (nothing if tax is off)."""
+    if session.automatic_tax:
+        session.tax_region = ((country or "").upper(), (state or "").upper() or None)
+    promotions.refresh_amounts(sb, session)
 
 
 def _payment_intent(sb: Sandbox, session: Session) -> PaymentIntent:

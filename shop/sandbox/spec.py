@@ -233,6 +233,7 @@ _TEXT: Schema = {"type": "string"}
 _INT: Schema = {"type": "integer"}
 _MAP: Schema = {"type": "object", "additionalProperties": _TEXT}
 _EXPAND: Schema = {"type": "array", "items": _TEXT}
+_BOOL: Schema = {"type": "boolean"}
 
 
 def _open(**props: Schema) -> Schema:
@@ -250,6 +251,9 @@ BASIC_REQUESTS: dict[tuple[str, str], Schema] = {
         payment_method_types=_EXPAND,
         payment_intent_data=_open(metadata=_MAP),
         shipping_address_collection=_open(allowed_countries=_EXPAND),
+        allow_promotion_codes=_BOOL,
+        automatic_tax=_open(enabled=_BOOL),
+        discounts={"type": "array", "items": _open()},
         line_items={
             "type": "array",
             "items": _open(
@@ -268,6 +272,27 @@ BASIC_REQUESTS: dict[tuple[str, str], Schema] = {
         expand=_EXPAND,
         reason={"type": "string", "enum": ["duplicate", "fraudulent", "requested_by_customer"]},
     ),
+    ("POST", "/v1/coupons"): _open(
+        amount_off=_INT,
+        percent_off={"type": "number"},
+        max_redemptions=_INT,
+        redeem_by=_INT,
+        metadata=_MAP,
+        expand=_EXPAND,
+    ),
+    ("POST", "/v1/promotion_codes"): _open(
+        active=_BOOL,
+        max_redemptions=_INT,
+        expires_at=_INT,
+        metadata=_MAP,
+        expand=_EXPAND,
+        restrictions=_open(minimum_amount=_INT, first_time_transaction=_BOOL),
+    ),
+    ("POST", "/v1/promotion_codes/{promotion_code}"): _open(
+        active=_BOOL, metadata=_MAP, expand=_EXPAND
+    ),
+    ("GET", "/v1/promotion_codes"): _open(active=_BOOL, expand=_EXPAND, limit=_INT),
+    ("GET", "/v1/coupons"): _open(expand=_EXPAND, limit=_INT),
     ("GET", "/v1/checkout/sessions"): _open(expand=_EXPAND, limit=_INT),
     ("GET", "/v1/checkout/sessions/{session}/line_items"): _open(expand=_EXPAND, limit=_INT),
 }
@@ -276,6 +301,8 @@ for _template in (
     "/v1/payment_intents/{intent}",
     "/v1/refunds/{refund}",
     "/v1/events/{id}",
+    "/v1/coupons/{coupon}",
+    "/v1/promotion_codes/{promotion_code}",
 ):
     BASIC_REQUESTS[("GET", _template)] = _open(expand=_EXPAND)
 BASIC_REQUESTS[("POST", "/v1/checkout/sessions/{session}/expire")] = _open(expand=_EXPAND)

@@ -65,6 +65,8 @@ class LineItem:
     price_id: str
     product_id: str
     created: int
+    tax_behavior: str = "unspecified"
+    tax_code: str | None = None
 
     @property
     def amount(self) -> int:
@@ -78,6 +80,42 @@ class ShippingOption:
     amount: int
     currency: str
     delivery_estimate: dict[str, Any] | None = None
+
+
+@dataclass
+class Coupon:
+    """A coupon: a percentage (may have decimals) or an amount off in one currency."""
+
+    id: str
+    created: int
+    percent_off: float | None
+    amount_off: int | None
+    currency: str | None
+    duration: str = "once"
+    name: str | None = None
+    max_redemptions: int | None = None
+    redeem_by: int | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    times_redeemed: int = 0
+    deleted: bool = False
+
+
+@dataclass
+class PromotionCode:
+    """A customer-facing code for a coupon, with its own limits."""
+
+    id: str
+    created: int
+    code: str
+    coupon_id: str
+    active: bool = True
+    max_redemptions: int | None = None
+    expires_at: int | None = None
+    minimum_amount: int | None = None
+    minimum_amount_currency: str | None = None
+    first_time_transaction: bool = False
+    metadata: dict[str, str] = field(default_factory=dict)
+    times_redeemed: int = 0
 
 
 @dataclass
@@ -104,6 +142,15 @@ class Session:
     shipping_choice: int = 0
     customer: Customer | None = None
     payment_intent_id: str | None = None
+    allow_promotion_codes: bool | None = None
+    # The discount: a coupon, given directly or through a promotion code (set by `promotions`).
+    coupon_id: str | None = None
+    promotion_code_id: str | None = None
+    amount_discount: int = 0
+    automatic_tax: bool = False
+    # Where tax was computed for ((country, state) the customer entered) and the rate found.
+    tax_region: tuple[str, str | None] | None = None
+    amount_tax: int = 0
 
     @property
     def amount_subtotal(self) -> int:
@@ -118,7 +165,12 @@ class Session:
     @property
     def amount_total(self) -> int:
         shipping = self.shipping
-        return self.amount_subtotal + (shipping.amount if shipping else 0)
+        return (
+            self.amount_subtotal
+            - self.amount_discount
+            + (shipping.amount if shipping else 0)
+            + self.amount_tax
+        )
 
 
 @dataclass
@@ -232,6 +284,8 @@ class Store:
         """Forget everything."""
         with self.lock:
             self.sessions: dict[str, Session] = {}
+            self.coupons: dict[str, Coupon] = {}
+            self.promotion_codes: dict[str, PromotionCode] = {}
             self.payment_intents: dict[str, PaymentIntent] = {}
             self.charges: dict[str, Charge] = {}
             self.refunds: dict[str, Refund] = {}
