@@ -397,9 +397,7 @@ def list_promotion_codes(sb: Sandbox, params: dict[str, Any], origin: Origin) ->
     return _page_of(params, found, "/v1/promotion_codes", sb.render.promotion_code)
 
 
-@route(
-    "/promotion_codes/<promotion_code>", "/v1/promotion_codes/{promotion_code}", "GET"
-)
+@route("/promotion_codes/<promotion_code>", "/v1/promotion_codes/{promotion_code}", "GET")
 def retrieve_promotion_code(
     sb: Sandbox, params: dict[str, Any], origin: Origin, promotion_code: str
 ) -> dict[str, Any]:
@@ -408,14 +406,10 @@ def retrieve_promotion_code(
     return sb.render.promotion_code(promotions.find_promotion_code(sb, promotion_code))
 
 
-@route(
-    "/promotion_codes/<promotion_code>", "/v1/promotion_codes/{promotion_code}", "POST"
-)
+@route("/promotion_codes/<promotion_code>", "/v1/promotion_codes/{promotion_code}", "POST")
 def update_promotion_code(
     sb: Sandbox, params: dict[str, Any], origin: Origin, promotion_code: str
 ) -> dict[str, Any]:
     """Update a promotion code's `active` and `metadata`."""
     sb.render.check_expand("promotion_code", params.get("expand", []))
-    return sb.render.promotion_code(
-        promotions.update_promotion_code(sb, promotion_code, params)
-    )
+    return sb.render.promotion_code(promotions.update_promotion_code(sb, promotion_code, params))

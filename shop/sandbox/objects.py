@@ -65,9 +65,7 @@ def allocate(total: int, weights: list[int]) -> list[int]:
     if whole <= 0 or total == 0:
         return [0] * len(weights)
     shares = [total * w // whole for w in weights]
-    by_remainder = sorted(
-        range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i)
-    )
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
     for i in by_remainder[: total - sum(shares)]:
         shares[i] += 1
     return shares

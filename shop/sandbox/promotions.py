@@ -71,9 +71,7 @@ def create_coupon(sb: Sandbox, params: dict[str, Any]) -> Coupon:
         if amount < 1:
             raise ParamError("Invalid amount_off: must be a positive integer", param="amount_off")
         if "currency" not in params:
-            raise ParamError(
-                "You must pass currency when passing amount_off", param="currency"
-            )
+            raise ParamError("You must pass currency when passing amount_off", param="currency")
         currency = str(params["currency"]).lower()
         if not known_currency(currency):
             raise ParamError(f"Invalid currency: {params['currency']}", param="currency")
@@ -94,9 +92,7 @@ def create_coupon(sb: Sandbox, params: dict[str, Any]) -> Coupon:
     with sb.store.lock:
         coupon_id = params.get("id") or new_id("", 8)
         if coupon_id in sb.store.coupons and not sb.store.coupons[coupon_id].deleted:
-            raise StripeError(
-                "Coupon already exists.", param="id", code="resource_already_exists"
-            )
+            raise StripeError("Coupon already exists.", param="id", code="resource_already_exists")
         coupon = Coupon(
             id=coupon_id,
             created=int(now),
@@ -157,8 +153,7 @@ def create_promotion_code(sb: Sandbox, params: dict[str, Any]) -> PromotionCode:
         active = params.get("active", True)
         if active and _active_code(sb, code) is not None:
             raise StripeError(
-                "An active promotion code with `code: "
-                f"{code}` already exists.",
+                f"An active promotion code with `code: {code}` already exists.",
                 param="code",
                 code="resource_already_exists",
             )
@@ -315,7 +310,7 @@ def promotion_code_problem(
     if promo.max_redemptions is not None and promo.times_redeemed >= promo.max_redemptions:
         return "This promotion code has reached its maximum number of redemptions."
     if not coupon_valid(sb, coupon):
-        return "This promotion code's coupon is no longer valid."
+        return "The coupon behind this promotion code is no longer valid."
     if coupon.amount_off is not None and coupon.currency != currency:
         return f"This promotion code cannot be used with {currency.upper()}."
     if promo.minimum_amount is not None:

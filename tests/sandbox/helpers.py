@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, cast
 
+import stripe
+
 if TYPE_CHECKING:
-    from stripe.params import RefundCreateParams
+    from stripe.params import CouponCreateParams, PromotionCodeCreateParams, RefundCreateParams
     from stripe.params.checkout import SessionCreateParams
 
 SUCCESS_URL = "http://shop.test/checkout/done?session_id={CHECKOUT_SESSION_ID}"
@@ -70,3 +72,15 @@ def loose_refund(**params: Any) -> RefundCreateParams:
 
 
 SUBTOTAL = 2 * 2450 + 1800
+
+
+def promotion_code(
+    client: stripe.StripeClient,
+    code: str,
+    coupon: dict[str, Any] | None = None,
+    **promo: Any,
+) -> stripe.PromotionCode:
+    """Create a coupon (15% off unless `coupon` says otherwise) and a promotion code for it."""
+    made = client.v1.coupons.create(cast("CouponCreateParams", coupon or {"percent_off": 15}))
+    params = {"promotion": {"type": "coupon", "coupon": made.id}, "code": code} | promo
+    return client.v1.promotion_codes.create(cast("PromotionCodeCreateParams", params))
