@@ -225,7 +225,13 @@ class StripeSandbox:
         self.control("POST", "webhooks/wait", {"timeout": timeout})
 
     def pay(self, session_id: str, *, expect: int = 200, **body: Any) -> dict[str, Any]:
-        """Pay a session as the customer (card 4242... unless `card=` says otherwise)."""
+        """Pay a session as the customer (card 4242... unless `card=` says otherwise).
+
+        Other keys: `email`, `name`, `address` (a dict; its `country` and `state` drive
+        automatic tax), `shipping_option`, `async`, and `promotion_code` (the code the
+        customer types, for sessions made with `allow_promotion_codes`). A code that ended
+        or ran out since the session was made answers 400 and leaves the session open.
+        """
         result: dict[str, Any] = self.control(
             "POST", f"sessions/{session_id}/pay", body, expect=expect
         )

@@ -11,7 +11,7 @@ import pytest
 import stripe
 
 from tests.fixtures_stripe import StripeSandbox, http
-from tests.sandbox.helpers import SUBTOTAL, loose_refund, session_params
+from tests.sandbox.helpers import SUBTOTAL, loose_refund, promotion_code, session_params
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,6 +60,31 @@ def test_basic_checks_without_the_spec(bare_sandbox: StripeSandbox) -> None:
         client.v1.refunds.create(loose_refund(payment_intent="pi_x", amount="abc"))
     # Unknown parameters pass: only the spec file knows every parameter.
     client.v1.checkout.sessions.create(session_params(unit_amout=5))
+    bare_sandbox.close_clients()
+
+
+def test_codes_and_tax_without_the_shared_dir(bare_sandbox: StripeSandbox) -> None:
+    client = bare_sandbox.client()
+    promo = promotion_code(client, "BARE10", coupon={"percent_off": 10}, max_redemptions=1)
+    session = client.v1.checkout.sessions.create(
+        session_params(discounts=[{"promotion_code": promo.id}], automatic_tax={"enabled": True})
+    )
+
+    paid = bare_sandbox.pay(session.id, address={"country": "CA", "state": "ON"})["session"]
+
+    assert paid["total_details"] == {
+        "amount_discount": 670,
+        "amount_shipping": 695,
+        "amount_tax": 784,
+    }
+    assert paid["amount_total"] == SUBTOTAL - 670 + 695 + 784  # (6700 - 670) * 13% = 783.9
+    assert client.v1.promotion_codes.retrieve(promo.id).times_redeemed == 1
+    with pytest.raises(stripe.InvalidRequestError, match="maximum number of redemptions"):
+        client.v1.checkout.sessions.create(session_params(discounts=[{"promotion_code": promo.id}]))
+    with pytest.raises(stripe.InvalidRequestError, match="Invalid boolean: maybe"):
+        bare_sandbox.client().v1.checkout.sessions.create(
+            session_params(allow_promotion_codes="maybe")
+        )
     bare_sandbox.close_clients()
 
 
