@@ -4,7 +4,10 @@ The request has already been typed by the spec (`spec.py`); this adds the rules 
 schema cannot say: `mode=payment` needs line items, one currency, `expires_at` between
 30 minutes and 24 hours after creation (measured when the request arrives, so exactly
 "now + 30 min" on the caller's clock is refused, as Stripe may), metadata limits,
-`client_reference_id` up to 200 characters, and Stripe's minimum charge.
+`client_reference_id` up to 200 characters, and Stripe's minimum charge (on the goods and
+shipping before any discount). `discounts` (one coupon or promotion code, checked by
+`promotions.py`) and `allow_promotion_codes` exclude each other; `automatic_tax[enabled]`
+leaves the tax to be worked out once the customer's address is known (`tax.py`).
 """
 
 from __future__ import annotations

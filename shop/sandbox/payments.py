@@ -4,6 +4,9 @@ Test cards behave as in Stripe's test mode: 4242 4242 4242 4242 (and 5555 5555 5
 succeed, 4000 0000 0000 0002 is declined, 4000 0000 0000 9995 has insufficient funds,
 4000 0000 0000 0069 is expired, 4000 0000 0000 0127 fails the CVC check; any other
 number is "incorrect". The first attempt creates the PaymentIntent, as Checkout does.
+Paying applies a typed promotion code, checks again that the session's code or coupon
+still applies (ended, expired or used up since: refused, the session stays open), works
+out automatic tax from the address, and on completion counts the redemption.
 """
 
 from __future__ import annotations
