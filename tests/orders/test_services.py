@@ -210,11 +210,13 @@ def test_the_rest_refunded_mails_again_and_says_refunded_in_full(db: SQLAlchemy)
     assert "We have refunded $64.95 to the card you paid with; all $74.95 you paid" in text
 
 
-def test_a_review_reason_gives_both_amounts_as_money(db: SQLAlchemy) -> None:
+def test_a_review_reason_names_the_total_expected_and_charged_in_minor_units(
+    db: SQLAlchemy,
+) -> None:
     order, _ = _order(db)
     fulfil_checkout(order, _paid(order, amount=100, currency="usd"))
     db.session.commit()
-    assert order.review_reason == "Stripe reported $1.00, the order expects $62.95."
+    assert order.review_reason == "total 6295 expected, 100 charged"
 
 
 def test_the_shipped_mail_has_one_line_per_item_and_each_address_line_on_its_own(
