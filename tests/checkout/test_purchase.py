@@ -63,9 +63,7 @@ def _orders(db: SQLAlchemy) -> list[OrderFacts]:
     """
     db.session.expire_all()
     found = [
-        OrderFacts(
-            o.id, o.number or "", o.status, o.email, o.total, o.amount_paid, o.review_reason
-        )
+        OrderFacts(o.id, o.number or "", o.status, o.email, o.total, o.amount_paid, o.review_reason)
         for o in db.session.scalars(sa.select(Order).order_by(Order.id))
     ]
     db.session.rollback()
