@@ -90,6 +90,14 @@ def lock_order(order_id: int) -> Order | None:
     return db.session.get(Order, order_id, with_for_update=True, populate_existing=True)
 
 
+def session_order(session: CheckoutSession) -> Order | None:
+    """The order a session belongs to (by session id, else by the shop's reference), locked."""
+    found = order_for_session(
+        session.id, session.metadata.get("order_id") or session.client_reference_id
+    )
+    return lock_order(found.id) if found is not None else None
+
+
 def settle_session(
     session: CheckoutSession, order_id: int | None = None, closing: Closing | None = None
 ) -> Settled:
@@ -100,14 +108,7 @@ def settle_session(
     `closing`, left alone. Still open: nothing. The order is `order_id`, else the one the
     session names. Flushes; the caller commits.
     """
-    if order_id is None:
-        found = order_for_session(
-            session.id, session.metadata.get("order_id") or session.client_reference_id
-        )
-        if found is None:
-            return Settled(None)
-        order_id = found.id
-    order = lock_order(order_id)
+    order = lock_order(order_id) if order_id is not None else session_order(session)
     if order is None:
         return Settled(None)
     if session.status == "complete":
@@ -117,12 +118,15 @@ def settle_session(
     return Settled(order)
 
 
-def close_order(order_id: int, closing: Closing) -> Settled:
-    """Close an order whose payment failed (a delayed method's bank said no); idempotent."""
-    order = lock_order(order_id)
-    if order is None:
+def close_order(order: int | CheckoutSession, closing: Closing) -> Settled:
+    """Close an unpaid order (by id, or the session's), whatever its session says; idempotent.
+
+    For a delayed method's payment the bank refused, or a checkout never opened at Stripe.
+    """
+    locked = lock_order(order) if isinstance(order, int) else session_order(order)
+    if locked is None:
         return Settled(None)
-    return Settled(order, close_unpaid(order, closing.status, closing.reason))
+    return Settled(locked, close_unpaid(locked, closing.status, closing.reason))
 
 
 def release_expired_orders(limit: int = 50) -> int:
@@ -210,7 +214,8 @@ def request_refund(order_id: int, amount: int, reason: str, restock: bool) -> Re
     assert locked is not None
     restocked: dict[int, int] = {}
     already = False
-    if restock:
+    # Stripe said yes; a refund it failed at once puts nothing back.
+    if restock and found.status not in ("failed", "canceled"):
         already = _restocked_before(locked)
         if not already:
             restocked = _put_back(locked, found.id)

@@ -19,7 +19,7 @@ from flask import current_app
 from shop.core.templating import money
 from shop.extensions import db
 from shop.orders.models import Order, OrderEvent, OrderStatus
-from shop.orders.services import order_for_session, record_refund
+from shop.orders.services import record_refund
 from shop.payments.exceptions import WebhookRejected
 from shop.payments.gateway import session_from_event_object
 from shop.payments.models import StripeEvent
@@ -76,15 +76,8 @@ def _on_session(closing: Closing | None = None) -> Handler:
 
 
 def _async_failed(obj: dict[str, Any]) -> str:
-    session = session_from_event_object(obj)
-    order = order_for_session(
-        session.id, session.metadata.get("order_id") or session.client_reference_id
-    )
-    if order is None:
-        return "no matching order"
-    return _said(
-        close_order(order.id, Closing(OrderStatus.CANCELLED, "The delayed payment failed."))
-    )
+    failed = Closing(OrderStatus.CANCELLED, "The delayed payment failed.")
+    return _said(close_order(session_from_event_object(obj), failed))
 
 
 def _said(settled: Settled) -> str:
