@@ -8,6 +8,7 @@ config key. `SHOP_ENV` selects the profile: ``development`` (the default, used b
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,10 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "SHOP_SHIPPING_FLAT_RATE": _int_env("SHOP_SHIPPING_FLAT_RATE", 695),
         "SHOP_FREE_SHIPPING_OVER": _int_env("SHOP_FREE_SHIPPING_OVER", 7500),
         "CHECKOUT_SESSION_MINUTES": _int_env("CHECKOUT_SESSION_MINUTES", 30),
+        # Sales tax: on, Stripe Tax computes it from the shipping address (prices stay
+        # tax-exclusive); each product sends its own Stripe tax code, else this one.
+        "SHOP_AUTOMATIC_TAX": _bool_env("SHOP_AUTOMATIC_TAX", False),
+        "SHOP_DEFAULT_TAX_CODE": _env("SHOP_DEFAULT_TAX_CODE", "txcd_99999999"),
         # Attribution: answers read within this many hours count towards an order; view
         # counts are written in batches of this many, or this often.
         "VISIT_HOURS": _int_env("VISIT_HOURS", 24),
@@ -203,6 +208,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
     return config
 
 
+# A Stripe product tax code: "txcd_" and eight digits.
+TAX_CODE = re.compile(r"txcd_\d{8}")
 # Stripe expires a Checkout Session between 30 minutes and 24 hours after creating it.
 CHECKOUT_MINUTES_RANGE = (30, 1440)
 # Codes people write for a country that are not its ISO 3166-1 alpha-2 code.
@@ -226,6 +233,13 @@ def _refuse_unusable_checkout(config: dict[str, Any]) -> None:
             f"SHOP_SHIPPING_COUNTRIES has {code!r}, which is not an ISO 3166-1 alpha-2 code "
             f"Stripe Checkout can ship to{suggestion}: use two-letter codes separated by "
             "commas, e.g. US,CA,GB."
+        )
+    tax_code = config["SHOP_DEFAULT_TAX_CODE"]
+    if not isinstance(tax_code, str) or not TAX_CODE.fullmatch(tax_code):
+        raise ConfigError(
+            f"SHOP_DEFAULT_TAX_CODE must be a Stripe product tax code such as txcd_99999999 "
+            f"(txcd_ and eight digits; Stripe's list: https://stripe.com/docs/tax/tax-codes), "
+            f"got {tax_code!r}."
         )
     low, high = CHECKOUT_MINUTES_RANGE
     minutes = config["CHECKOUT_SESSION_MINUTES"]

@@ -51,8 +51,8 @@ def _start_sandbox(host: str, port: int, sandbox_port: int) -> None:
 
 
 def _housekeeping(app: object, stop: threading.Event) -> None:
-    from shop.checkout.services import release_expired_orders
     from shop.mail.services import run_mail_producers, send_pending
+    from shop.payments.settle import release_expired_orders
 
     while not stop.wait(HOUSEKEEPING_SECONDS):
         try:

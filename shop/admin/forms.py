@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 
 from wtforms import (
+    BooleanField,
     FieldList,
     Form,
     FormField,
@@ -218,7 +219,8 @@ class FulfilForm(ShopForm):
 
 
 class RefundForm(ShopForm):
-    """Refund part or all of an order: an amount in major units and Stripe's reason."""
+    """Refund part or all of an order: an amount in major units, Stripe's reason, and whether
+    the order's units go back on the shelf."""
 
     amount = StringField(
         "Amount to refund",
@@ -226,3 +228,4 @@ class RefundForm(ShopForm):
         filters=[strip_text],
     )
     reason = SelectField("Reason", choices=list(REFUND_REASONS), validate_choice=True)
+    restock = BooleanField("Put the items back in stock", default=False)

@@ -1,9 +1,9 @@
 """Order screens of the staff admin: list, search, sort and export orders, mark them shipped,
 refund them.
 
-A refund is asked of Stripe here (the orders package never talks to the gateway); the
-order's refunded figures change only when Stripe confirms with `charge.refunded`, so a
-refund is never counted twice.
+A refund is asked of Stripe through `shop.payments.settle.request_refund`; the order's
+refunded figures change only when Stripe confirms with `charge.refunded`, so a refund is
+never counted twice.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from shop.accounts.decorators import role_required
 from shop.accounts.models import StaffRole
 from shop.admin import audit
-from shop.admin.forms import REFUND_REASONS, FulfilForm, RefundForm
+from shop.admin.forms import FulfilForm, RefundForm
 from shop.admin.paging import page_number, sort_order
 from shop.admin.records.base import csv_download
 from shop.admin.sections import register_section
@@ -34,7 +34,7 @@ from shop.core.money import MoneyError, format_money, parse_major
 from shop.extensions import db
 from shop.mail.services import deliver_queued_now
 from shop.orders.exceptions import OrderError
-from shop.orders.models import Order, OrderEvent, OrderStatus
+from shop.orders.models import Order, OrderStatus
 from shop.orders.queries import (
     CHECKOUT_STATUSES,
     PLACED_STATUSES,
@@ -46,8 +46,8 @@ from shop.orders.queries import (
 )
 from shop.orders.services import mark_fulfilled, refundable_amount
 from shop.orders.tracking import CARRIERS
-from shop.payments.exceptions import PaymentError, PaymentUnavailable
-from shop.payments.gateway import gateway
+from shop.payments.exceptions import PaymentError, PaymentUnavailable, RefundRefused
+from shop.payments.settle import REFUNDABLE, request_refund
 
 bp = Blueprint("admin_orders", __name__, url_prefix="/admin/orders")
 
@@ -55,8 +55,6 @@ PER_PAGE = 50
 QUERY_MAX = 100
 AUDIT_ROWS = 200
 FULFILLABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED})
-REFUNDABLE = frozenset({OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED})
-REASON_LABELS = {choice.value: choice.label for choice in REFUND_REASONS}
 
 
 def init_orders_admin(app: Flask) -> None:
@@ -231,33 +229,22 @@ def refund(order_id: int) -> tuple[str, int] | BaseResponse:
     if not form.validate_on_submit():
         return _detail(order_id, refund_form=form, status=400)
     currency = order.currency
-    refundable = refundable_amount(order)
     try:
         amount = parse_major(str(form.amount.data), currency)
     except MoneyError:
         form.amount.errors = [*form.amount.errors, "Enter an amount such as 12.50."]
         return _detail(order_id, refund_form=form, status=400)
-    if order.status not in REFUNDABLE or not order.stripe_payment_intent_id or refundable <= 0:
-        form.form_errors.append(
-            f"Order {order.number} is {order.status.value.replace('_', ' ')}; "
-            "there is nothing to refund."
-        )
-        return _detail(order_id, refund_form=form, status=400)
-    if not 1 <= amount <= refundable:
-        form.amount.errors = [
-            *form.amount.errors,
-            f"The amount must be between {format_money(1, currency)} and "
-            f"{format_money(refundable, currency)}, what is left to refund.",
-        ]
-        return _detail(order_id, refund_form=form, status=400)
     reason = str(form.reason.data)
     number = order.number
-    intent = order.stripe_payment_intent_id
-    key = f"refund-{order.id}-{order.refunded_amount}-{amount}"
-    # End the read before talking to Stripe: its webhook may come back while we wait.
-    db.session.rollback()
     try:
-        found = gateway().create_refund(intent, amount, reason, idempotency_key=key)
+        done = request_refund(order_id, amount, reason, restock=bool(form.restock.data))
+    except RefundRefused as exc:
+        db.session.rollback()
+        if exc.field == "amount":
+            form.amount.errors = [*form.amount.errors, exc.message]
+        else:
+            form.form_errors.append(exc.message)
+        return _detail(order_id, refund_form=form, status=400)
     except PaymentUnavailable:
         # A timeout or a 5xx is not a no: Stripe may have made the refund. Nothing is recorded
         # here; its webhook records it if it was made, and the same request reuses the key.
@@ -275,29 +262,32 @@ def refund(order_id: int) -> tuple[str, int] | BaseResponse:
         flash(f"Stripe did not refund order {number}; nothing was refunded. {exc.message}", "error")
         return redirect(url_for("admin_orders.detail", order_id=order_id), code=303)
     shown = format_money(amount, currency)
-    db.session.add(
-        OrderEvent(
-            order_id=order_id,
-            kind="refund_requested",
-            message=(
-                f"Refund of {shown} requested ({REASON_LABELS.get(reason, reason).lower()}); "
-                "waiting for Stripe."
-            )[:500],
-        )
-    )
+    units = sum(done.restocked.values())
     audit.record(
         current_user.id,
         current_user.email,
         "order.refund",
         "order",
         order_id,
-        f"{number}: refund of {shown} requested ({reason}), Stripe refund {found.id}",
-        after={"amount": shown, "reason": reason, "refund_id": found.id},
+        f"{number}: refund of {shown} requested ({reason}), Stripe refund {done.refund_id}"
+        + (f"; {units} unit(s) put back in stock" if units else ""),
+        after={
+            "amount": shown,
+            "reason": reason,
+            "refund_id": done.refund_id,
+            "restocked": {str(variant): qty for variant, qty in done.restocked.items()},
+        },
     )
     db.session.commit()
+    if units:
+        back = f" {units} unit(s) are back in stock."
+    elif done.already_restocked:
+        back = " The items had already been put back in stock; nothing was added."
+    else:
+        back = ""
     flash(
         f"A refund of {shown} on order {number} was sent to Stripe; "
-        "the order updates when Stripe confirms it.",
+        f"the order updates when Stripe confirms it.{back}",
         "success",
     )
     return redirect(url_for("admin_orders.detail", order_id=order_id), code=303)

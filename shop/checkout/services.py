@@ -36,6 +36,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from shop.cart.models import Cart
 from shop.cart.queries import cart_view
 from shop.cart.services import get_cart
+from shop.catalog.models import Product, Variant
 from shop.checkout.exceptions import CheckoutError
 from shop.core.models import utcnow
 from shop.extensions import db
@@ -47,20 +48,16 @@ from shop.orders.services import (
     cart_fingerprint,
     close_unpaid,
     create_pending_order,
-    expired_pending_orders,
-    fulfil_checkout,
     shipping_for,
 )
 from shop.payments.exceptions import PaymentError, PaymentUnavailable
 from shop.payments.gateway import CheckoutRequest, LineItem, ShippingOption, gateway
-from shop.payments.webhooks import facts_from
+from shop.payments.settle import Closing, close_order, release_expired_orders, settle_session
 
 logger = logging.getLogger("shop.checkout")
 
 # A pending order is reused only if the customer still has this long to pay.
 REUSE_MARGIN = timedelta(minutes=2)
-# Stripe expires sessions at their time; allow for clocks that differ a little.
-EXPIRY_GRACE = timedelta(minutes=2)
 
 
 def _snapshots(cart: Cart) -> tuple[list[LineSnapshot], str]:
@@ -116,8 +113,23 @@ def cancel_token(order: Order) -> str:
     return str(_cancel_signer().dumps(order.public_id))
 
 
+def _tax_codes(order: Order) -> dict[int, str]:
+    """Each line's Stripe tax code by variant: its product's, else the shop default (one query)."""
+    default = str(current_app.config["SHOP_DEFAULT_TAX_CODE"])
+    variant_ids = {line.variant_id for line in order.lines if line.variant_id is not None}
+    rows = db.session.execute(
+        sa.select(Variant.id, Product.tax_code)
+        .join(Product, Variant.product_id == Product.id)
+        .where(Variant.id.in_(variant_ids))
+    ).all()
+    return {variant_id: code or default for variant_id, code in rows}
+
+
 def _checkout_request(order: Order) -> CheckoutRequest:
     config = current_app.config
+    automatic_tax = bool(config["SHOP_AUTOMATIC_TAX"])
+    tax_codes = _tax_codes(order) if automatic_tax else {}
+    default_tax_code = str(config["SHOP_DEFAULT_TAX_CODE"])
     shipping_name, shipping_amount = shipping_for(order.subtotal)
     assert order.checkout_expires_at is not None
     return CheckoutRequest(
@@ -130,6 +142,9 @@ def _checkout_request(order: Order) -> CheckoutRequest:
                 else line.product_name,
                 unit_amount=line.unit_price,
                 quantity=line.quantity,
+                tax_code=tax_codes.get(line.variant_id or 0, default_tax_code)
+                if automatic_tax
+                else None,
             )
             for line in order.lines
         ],
@@ -148,6 +163,7 @@ def _checkout_request(order: Order) -> CheckoutRequest:
             "source_answer": source_answer_slug(order.id) or "",
         },
         customer_email=order.email,
+        automatic_tax=automatic_tax,
     )
 
 
@@ -171,15 +187,14 @@ def _abandon_other_pending(cart_id: int, fingerprint: str) -> None:
             ),
         )
     ).all()
+    replaced = Closing(OrderStatus.CANCELLED, "Replaced by a new checkout of the cart.")
     for old in others:
         try:
             if old.stripe_session_id:
                 session = gateway().expire_checkout_session(old.stripe_session_id)
-                if session.paid:
-                    fulfil_checkout(old, facts_from(session))
-                    db.session.commit()
-                    continue
-            close_unpaid(old, OrderStatus.CANCELLED, "Replaced by a new checkout of the cart.")
+                settle_session(session, old.id, replaced)
+            else:
+                close_order(old.id, replaced)
             db.session.commit()
         except PaymentError:
             db.session.rollback()
@@ -279,43 +294,9 @@ def confirm_from_success_page(session_id: str) -> Order | None:
         return None
     order_id = order.id
     session = gateway().retrieve_checkout_session(session_id)
-    order = db.session.get(Order, order_id, with_for_update=True, populate_existing=True)
-    assert order is not None
-    fulfil_checkout(order, facts_from(session))
+    settled = settle_session(session, order_id)
     db.session.commit()
-    return order
-
-
-def release_expired_orders(limit: int = 50) -> int:
-    """Settle orders whose checkout time is over, after asking Stripe; return how many.
-
-    Paid after all (a lost webhook): fulfilled. Still open: expired at Stripe first, so it
-    can no longer be paid. Expired or never created: closed and their stock released.
-    Errors talking to Stripe leave an order for the next run.
-    """
-    settled = 0
-    for order in expired_pending_orders(now=utcnow() - EXPIRY_GRACE, limit=limit):
-        try:
-            if order.stripe_session_id:
-                session = gateway().retrieve_checkout_session(order.stripe_session_id)
-                if session.status == "open":
-                    session = gateway().expire_checkout_session(session.id)
-                locked = db.session.get(
-                    Order, order.id, with_for_update=True, populate_existing=True
-                )
-                assert locked is not None
-                if session.status == "complete":
-                    fulfil_checkout(locked, facts_from(session))
-                else:
-                    close_unpaid(locked, OrderStatus.EXPIRED, "The checkout expired unpaid.")
-            else:
-                close_unpaid(order, OrderStatus.EXPIRED, "The checkout was never opened.")
-            db.session.commit()
-            settled += 1
-        except PaymentError:
-            db.session.rollback()
-            logger.warning("order %s: Stripe unreachable; will try again", order.number)
-    return settled
+    return settled.order
 
 
 class LeftPayment(enum.Enum):
@@ -377,15 +358,14 @@ def leave_payment_page(cart_token: str | None, token: str) -> LeftCheckout:
             exc.message,
         )
         return LeftCheckout(LeftPayment.LATER, session_id)
-    locked = db.session.get(Order, order_id, with_for_update=True, populate_existing=True)
-    assert locked is not None
+    settle_session(
+        session,
+        order_id,
+        # Stripe's "expired" event may have closed it a moment ago: released either way.
+        Closing(OrderStatus.CANCELLED, "The customer left the payment page; hold released."),
+    )
     if session.status == "complete":
-        fulfil_checkout(locked, facts_from(session))
         return LeftCheckout(LeftPayment.PAID, session_id)
     if session.status == "expired":
-        # Stripe's "expired" event may have closed it a moment ago: released either way.
-        close_unpaid(
-            locked, OrderStatus.CANCELLED, "The customer left the payment page; hold released."
-        )
         return LeftCheckout(LeftPayment.RELEASED, session_id)
     return LeftCheckout(LeftPayment.UNCHANGED, session_id)

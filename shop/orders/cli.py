@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from shop.checkout.services import release_expired_orders
 from shop.core.csvout import output_option, write_csv
 from shop.orders.queries import export_rows
+from shop.payments.settle import release_expired_orders
 
 orders_cli = AppGroup("orders", help="Orders: expired checkouts and exports.")
 

@@ -37,6 +37,7 @@ from shop.orders.models import (
     OrderStatus,
 )
 from shop.orders.tracking import CARRIER_MAX, checked_tracking_url, known_carrier
+from shop.promotions.rules import expected_discount
 
 logger = logging.getLogger("shop.orders")
 
@@ -69,6 +70,11 @@ class PaymentFacts:
     shipping_address: dict[str, Any] | None = None
     shipping_amount: int | None = None
     payment_intent_id: str | None = None
+    # Stripe's `total_details`, whether it computed the tax, and the promotion code it applied.
+    amount_discount: int = 0
+    amount_tax: int = 0
+    automatic_tax: bool = False
+    promotion_code_id: str | None = None
 
 
 def cart_fingerprint(lines: Sequence[LineSnapshot]) -> str:
@@ -170,12 +176,43 @@ def order_for_session(session_id: str, order_ref: str | None = None) -> Order | 
     return order
 
 
+def payment_mismatch(order: Order, facts: PaymentFacts, discount: int) -> str | None:
+    """Why a paid session does not match the order, or None when it does.
+
+    Due: the order's subtotal and shipping, less `discount` (what the shop's rules give for
+    the code used), plus the tax Stripe computed when it computed tax (none otherwise). Each
+    part that differs is named in minor units: "discount 500 expected, 900 charged".
+    """
+    charged_currency = (facts.currency or "").upper()
+    if charged_currency != order.currency:
+        return f"currency {order.currency} expected, {charged_currency or 'none'} charged"
+    tax = facts.amount_tax if facts.automatic_tax else 0
+    shipping = order.shipping if facts.shipping_amount is None else facts.shipping_amount
+    parts = [
+        ("discount", discount, facts.amount_discount),
+        ("shipping", order.shipping, shipping),
+        ("tax", tax, facts.amount_tax),
+    ]
+    differ = [
+        f"{name} {expected} expected, {charged} charged"
+        for name, expected, charged in parts
+        if charged != expected
+    ]
+    total = order.subtotal - discount + order.shipping + tax
+    # The total is named when no part explains it (the parts Stripe charged do not add up).
+    if facts.amount_total != order.subtotal - facts.amount_discount + shipping + facts.amount_tax:
+        charged_total = "none" if facts.amount_total is None else facts.amount_total
+        differ.append(f"total {total} expected, {charged_total} charged")
+    return "; ".join(differ) or None
+
+
 def fulfil_checkout(order: Order, facts: PaymentFacts) -> bool:
     """Record a completed checkout; idempotent and safe when two callers race.
 
     Paid and matching: the order becomes paid, its held stock is sold, the customer is
-    mailed. Paid but Stripe's amount or currency differ from ours: the order goes to
-    review and nothing ships. Complete but unpaid (a delayed method): processing.
+    mailed, and Stripe's discount, tax and total are recorded on it. Paid but not matching
+    (`payment_mismatch`): the order goes to review, with the reason, and nothing ships.
+    Complete but unpaid (a delayed method): processing.
     Returns whether this call changed the order.
     """
     details: dict[str, Any] = {
@@ -190,20 +227,23 @@ def fulfil_checkout(order: Order, facts: PaymentFacts) -> bool:
             _event(order, "processing", "Payment submitted; waiting for the bank to confirm.")
             return True
         return False
-    expected_total = order.total
-    if facts.amount_total != expected_total or (facts.currency or "").upper() != order.currency:
-        reported = (
-            money(facts.amount_total, facts.currency.upper())
-            if facts.amount_total is not None and facts.currency
-            else "no usable amount"
-        )
-        expected = money(expected_total, order.currency)
-        reason = f"Stripe reported {reported}, the order expects {expected}."
+    due = expected_discount(
+        order.promotion_id,
+        order.discount,
+        order.subtotal,
+        facts.promotion_code_id,
+        facts.email or order.email,
+    )
+    reason = payment_mismatch(order, facts, due.amount)
+    if reason is not None:
         if _move(order, OrderStatus.REVIEW, review_reason=reason, **details):
             _event(order, "review", f"Held for review: {reason}")
             logger.warning("order %s held for review: %s", order.number, reason)
             return True
         return False
+    if due.promotion is not None and due.amount:
+        # A code typed on Stripe's page is the order's code from now on.
+        details |= {"promotion_code": due.promotion.code, "promotion_id": due.promotion.id}
     now = utcnow()
     if not _move(
         order,
@@ -211,6 +251,9 @@ def fulfil_checkout(order: Order, facts: PaymentFacts) -> bool:
         allowed_from=frozenset({OrderStatus.PENDING, OrderStatus.PROCESSING}),
         paid_at=now,
         amount_paid=facts.amount_total,
+        discount=due.amount,
+        tax=facts.amount_tax if facts.automatic_tax else 0,
+        total=facts.amount_total,
         stripe_payment_intent_id=facts.payment_intent_id,
         **details,
     ):

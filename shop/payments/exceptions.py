@@ -26,3 +26,11 @@ class PaymentUnavailable(PaymentError):
 
 class WebhookRejected(DomainError):
     """A webhook's signature is missing, forged or stale, or its body is not an event."""
+
+
+class RefundRefused(DomainError):
+    """A staff refund the shop will not ask Stripe for; `field` names the form field at fault."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

@@ -1,9 +1,9 @@
 """Stripe webhooks: verify, record by event id, dispatch by type.
 
 The handler table maps each event type the shop cares about to one function; unknown
-types are recorded and answered 200 with a log line. Handlers call the order services,
-which re-read the order and move it only along the transition table, so events that
-arrive twice, late or out of order change nothing they should not.
+types are recorded and answered 200 with a log line. Session handlers settle through
+`shop.payments.settle`, which locks the order and moves it only along the transition
+table, so events that arrive twice, late or out of order change nothing they should not.
 """
 
 from __future__ import annotations
@@ -19,39 +19,16 @@ from flask import current_app
 from shop.core.templating import money
 from shop.extensions import db
 from shop.orders.models import Order, OrderEvent, OrderStatus
-from shop.orders.services import (
-    PaymentFacts,
-    close_unpaid,
-    fulfil_checkout,
-    order_for_session,
-    record_refund,
-)
+from shop.orders.services import record_refund
 from shop.payments.exceptions import WebhookRejected
-from shop.payments.gateway import CheckoutSession, session_from_event_object
+from shop.payments.gateway import session_from_event_object
 from shop.payments.models import StripeEvent
+from shop.payments.settle import Closing, Settled, close_order, lock_order, settle_session
 
 logger = logging.getLogger("shop.payments")
 
 # A handler takes an event's data.object and says what it did.
 Handler = Callable[[dict[str, Any]], str]
-
-
-def facts_from(session: CheckoutSession) -> PaymentFacts:
-    """Translate a Checkout Session into the order domain's words."""
-    return PaymentFacts(
-        session_id=session.id,
-        paid=session.paid,
-        status=session.status,
-        payment_status=session.payment_status,
-        amount_total=session.amount_total,
-        currency=session.currency,
-        email=session.customer_email,
-        customer_name=session.customer_name,
-        shipping_name=session.shipping_name,
-        shipping_address=session.shipping_address,
-        shipping_amount=session.shipping_amount,
-        payment_intent_id=session.payment_intent_id,
-    )
 
 
 def verify_event(payload: bytes, signature: str | None) -> dict[str, Any]:
@@ -88,46 +65,39 @@ def _identifier(value: object, limit: int = 255) -> bool:
     return isinstance(value, str) and 0 < len(value) <= limit and value.isprintable()
 
 
-def _session_order(obj: dict[str, Any]) -> tuple[Order | None, CheckoutSession]:
-    session = session_from_event_object(obj)
-    order = order_for_session(
-        session.id, session.metadata.get("order_id") or session.client_reference_id
-    )
-    if order is not None:
-        # Lock the order row for the rest of this unit of work (SQLite serialises writes).
-        order = db.session.get(Order, order.id, with_for_update=True, populate_existing=True)
-    return order, session
-
-
-def _on_session(action: Callable[[Order, CheckoutSession], bool]) -> Handler:
-    """Make a handler that finds (and locks) the session's order, then applies `action`."""
+def _on_session(closing: Closing | None = None) -> Handler:
+    """Make a handler that settles the event's session (see `settle_session`)."""
 
     def handle(obj: dict[str, Any]) -> str:
-        order, session = _session_order(obj)
-        if order is None:
-            return "no matching order"
-        changed = action(order, session)
-        return f"order {order.number}: {order.status.value}" + ("" if changed else " (unchanged)")
+        settled = settle_session(session_from_event_object(obj), closing=closing)
+        return _said(settled)
 
     return handle
 
 
-_completed = _on_session(lambda order, session: fulfil_checkout(order, facts_from(session)))
-_async_failed = _on_session(
-    lambda order, _: close_unpaid(order, OrderStatus.CANCELLED, "The delayed payment failed.")
-)
-_expired = _on_session(
-    lambda order, _: close_unpaid(order, OrderStatus.EXPIRED, "The checkout expired unpaid.")
-)
+def _async_failed(obj: dict[str, Any]) -> str:
+    failed = Closing(OrderStatus.CANCELLED, "The delayed payment failed.")
+    return _said(close_order(session_from_event_object(obj), failed))
+
+
+def _said(settled: Settled) -> str:
+    if settled.order is None:
+        return "no matching order"
+    order = settled.order
+    return f"order {order.number}: {order.status.value}" + (
+        "" if settled.changed else " (unchanged)"
+    )
+
+
+_completed = _on_session()
+_expired = _on_session(Closing(OrderStatus.EXPIRED, "The checkout expired unpaid."))
 
 
 def _order_for_intent(intent_id: str | None) -> Order | None:
     if not intent_id:
         return None
     found = db.session.scalar(sa.select(Order).where(Order.stripe_payment_intent_id == intent_id))
-    if found is not None:
-        found = db.session.get(Order, found.id, with_for_update=True, populate_existing=True)
-    return found
+    return lock_order(found.id) if found is not None else None
 
 
 def _charge_refunded(obj: dict[str, Any]) -> str:

@@ -52,6 +52,7 @@ class OrderFacts:
     email: str | None
     total: int
     amount_paid: int | None
+    review_reason: str | None
 
 
 def _orders(db: SQLAlchemy) -> list[OrderFacts]:
@@ -62,7 +63,7 @@ def _orders(db: SQLAlchemy) -> list[OrderFacts]:
     """
     db.session.expire_all()
     found = [
-        OrderFacts(o.id, o.number or "", o.status, o.email, o.total, o.amount_paid)
+        OrderFacts(o.id, o.number or "", o.status, o.email, o.total, o.amount_paid, o.review_reason)
         for o in db.session.scalars(sa.select(Order).order_by(Order.id))
     ]
     db.session.rollback()
@@ -425,12 +426,14 @@ def test_an_amount_that_does_not_match_holds_the_order_for_review(
     db: SQLAlchemy, shopper: Shopper, cream: dict[str, Any], stripe_sandbox: StripeSandbox
 ) -> None:
     session_id = _session_id(_start(shopper, cream))
-    db.session.execute(sa.update(Order).values(total=1))  # our record and Stripe's now differ
+    # Our record and Stripe's now differ: the shop thinks the goods cost one cent.
+    db.session.execute(sa.update(Order).values(subtotal=1, total=1 + 695))
     db.session.commit()
     stripe_sandbox.pay(session_id, email="odd@example.com")
     stripe_sandbox.wait_for_webhooks()
     [order] = _orders(db)
     assert order.status is OrderStatus.REVIEW
+    assert order.review_reason == "total 696 expected, 3495 charged"
     assert _stock(db, cream["variant_id"]) == (5, 2)  # nothing sold or shipped
     assert _mail(db, "order_paid") == []
 

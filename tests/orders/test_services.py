@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +24,7 @@ from shop.orders.services import (
     mark_fulfilled,
     order_by_status_token,
     order_status_token,
+    payment_mismatch,
     record_refund,
 )
 from tests.factories import make_product
@@ -210,11 +213,52 @@ def test_the_rest_refunded_mails_again_and_says_refunded_in_full(db: SQLAlchemy)
     assert "We have refunded $64.95 to the card you paid with; all $74.95 you paid" in text
 
 
-def test_a_review_reason_gives_both_amounts_as_money(db: SQLAlchemy) -> None:
+def test_a_review_reason_names_the_total_expected_and_charged_in_minor_units(
+    db: SQLAlchemy,
+) -> None:
     order, _ = _order(db)
     fulfil_checkout(order, _paid(order, amount=100, currency="usd"))
     db.session.commit()
-    assert order.review_reason == "Stripe reported $1.00, the order expects $62.95."
+    assert order.review_reason == "total 6295 expected, 100 charged"
+
+
+@pytest.mark.parametrize(
+    ("facts", "reason"),
+    [
+        ({"currency": "EUR"}, "currency USD expected, EUR charged"),
+        ({"currency": None}, "currency USD expected, none charged"),
+        ({"amount_total": None}, "total 6295 expected, none charged"),
+        ({"shipping_amount": 0, "amount_total": 5600}, "shipping 695 expected, 0 charged"),
+        (
+            {"amount_discount": 900, "amount_total": 5395},
+            "discount 0 expected, 900 charged",
+        ),
+        (
+            {"amount_tax": 123, "amount_total": 6418},
+            "tax 0 expected, 123 charged",
+        ),
+        (
+            {"amount_discount": 900, "amount_total": 6295},
+            "discount 0 expected, 900 charged; total 6295 expected, 6295 charged",
+        ),
+    ],
+)
+def test_a_mismatch_names_each_part_that_differs_in_minor_units(
+    db: SQLAlchemy, facts: dict[str, Any], reason: str
+) -> None:
+    order, _ = _order(db)
+    assert payment_mismatch(order, replace(_paid(order), **facts), discount=0) == reason
+
+
+def test_tax_stripe_computed_is_due_and_recorded_with_the_total(db: SQLAlchemy) -> None:
+    order, variant = _order(db)
+    taxed = replace(_paid(order), amount_tax=456, automatic_tax=True, amount_total=6295 + 456)
+    assert payment_mismatch(order, taxed, discount=0) is None
+    assert fulfil_checkout(order, taxed) is True
+    db.session.commit()
+    assert status_of(order) is OrderStatus.PAID
+    assert (order.tax, order.discount, order.total, order.amount_paid) == (456, 0, 6751, 6751)
+    assert _stock(db, variant) == (3, 0)
 
 
 def test_the_shipped_mail_has_one_line_per_item_and_each_address_line_on_its_own(
