@@ -68,16 +68,47 @@ def _as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def sales_by_day(currency: str, today: date | None = None) -> list[tuple[date, int]]:
-    """Paid sales less refunds per UTC day for the last 30 days, oldest first (one query).
+@dataclass(frozen=True)
+class Sales:
+    """A period's sales: per UTC day, oldest first, and the tax and discounts in them.
 
-    Grouped by day in Python: SQLite and PostgreSQL disagree on turning a time into a date.
+    `days` are what customers paid (after discounts, tax included) less refunds; `tax` is the
+    sales tax Stripe charged on them and `discounts` what promotion codes took off the goods,
+    both leaving out orders refunded in full (their tax and goods went back).
+    """
+
+    days: list[tuple[date, int]]
+    tax: int
+    discounts: int
+
+    @property
+    def total(self) -> int:
+        """Paid sales less refunds, tax included."""
+        return sum(amount for _, amount in self.days)
+
+    @property
+    def net_of_tax(self) -> int:
+        """Paid sales less refunds, without the tax collected for the authorities."""
+        return self.total - self.tax
+
+
+def sales_by_day(currency: str, today: date | None = None) -> Sales:
+    """Paid sales less refunds per UTC day for the last 30 days, with their tax and discounts.
+
+    One query, grouped by day in Python: SQLite and PostgreSQL disagree on turning a time
+    into a date.
     """
     last = today or utcnow().date()
     first = last - timedelta(days=CHART_DAYS - 1)
     kept = sa.func.coalesce(Order.amount_paid, Order.total) - Order.refunded_amount
+    refunded = Order.status == OrderStatus.REFUNDED
     rows = db.session.execute(
-        sa.select(Order.paid_at, sa.func.sum(kept))
+        sa.select(
+            Order.paid_at,
+            sa.func.sum(kept),
+            sa.func.sum(sa.case((refunded, 0), else_=Order.tax)),
+            sa.func.sum(sa.case((refunded, 0), else_=Order.discount)),
+        )
         .where(
             Order.status.in_(PAID_STATUSES),
             Order.currency == currency,
@@ -86,13 +117,16 @@ def sales_by_day(currency: str, today: date | None = None) -> list[tuple[date, i
         .group_by(Order.paid_at)
     ).all()
     totals = {first + timedelta(days=n): 0 for n in range(CHART_DAYS)}
-    for paid_at, amount in rows:
+    tax = discounts = 0
+    for paid_at, amount, day_tax, day_discounts in rows:
         if paid_at is None:
             continue
         day = _as_utc(paid_at).date()
         if day in totals:
             totals[day] += int(amount or 0)
-    return sorted(totals.items())
+            tax += int(day_tax or 0)
+            discounts += int(day_discounts or 0)
+    return Sales(sorted(totals.items()), tax, discounts)
 
 
 @dataclass(frozen=True)
@@ -140,7 +174,7 @@ def dashboard() -> str:
     """Sales for the last 30 days, top answers, and what is waiting for staff."""
     currency = str(current_app.config["SHOP_CURRENCY"])
     threshold = int(current_app.config["SHOP_LOW_STOCK_THRESHOLD"])
-    days = sales_by_day(currency)
+    sales = sales_by_day(currency)
     counts = _counts(threshold)
     waiting = db.session.execute(
         sa.select(Order.id, Order.number, Order.email, Order.total, Order.currency, Order.paid_at)
@@ -169,11 +203,11 @@ def dashboard() -> str:
         .order_by(available, Product.name, Variant.sku)
         .limit(LOW_STOCK_ROWS)
     ).all()  # fmt: skip
-    top = answer_figures(days[0][0])[:TOP_ANSWERS]
+    top = answer_figures(sales.days[0][0])[:TOP_ANSWERS]
     return render_template(
         "admin/dashboard.html",
-        chart=sales_chart_svg(days, currency),
-        sales_total=sum(amount for _, amount in days),
+        chart=sales_chart_svg(sales.days, currency),
+        sales=sales,
         currency=currency,
         counts=counts,
         waiting=[(row, _order_url(row.id)) for row in waiting],

@@ -32,6 +32,7 @@ from shop.catalog.models import (
     SkinConcern,
     Variant,
 )
+from shop.catalog.tax_codes import TAX_CODE_EXAMPLE, is_tax_code
 from shop.core.errors import DomainError, NotFound
 from shop.core.models import utcnow
 from shop.core.slugs import SLUG_MAX, is_slug, slugify
@@ -84,6 +85,7 @@ class ProductFields:
     how_to_use: str = ""
     seo_title: str | None = None
     seo_description: str | None = None
+    tax_code: str | None = None  # None: the shop default (SHOP_DEFAULT_TAX_CODE)
 
 
 @dataclass
@@ -151,6 +153,7 @@ def product_snapshot(product: Product) -> dict[str, Any]:
         "how_to_use": _short(product.how_to_use),
         "seo_title": product.seo_title,
         "seo_description": product.seo_description,
+        "tax_code": product.tax_code,
     }
 
 
@@ -240,6 +243,13 @@ def _apply(product: Product, fields: ProductFields) -> None:
     category = db.session.get(Category, fields.category_id)
     if category is None:
         raise FieldError("category", "Choose a category from the list.")
+    tax_code = (fields.tax_code or "").strip() or None
+    if tax_code is not None and not is_tax_code(tax_code):
+        raise FieldError(
+            "tax_code",
+            f"Enter a Stripe product tax code: txcd_ and 8 digits, e.g. {TAX_CODE_EXAMPLE}; "
+            "or leave it empty for the shop default.",
+        )
     concerns: Sequence[SkinConcern] = []
     if fields.concern_ids:
         concerns = db.session.scalars(
@@ -262,6 +272,7 @@ def _apply(product: Product, fields: ProductFields) -> None:
         product.how_to_use = fields.how_to_use
         product.seo_title = fields.seo_title or None
         product.seo_description = fields.seo_description or None
+        product.tax_code = tax_code
 
 
 def create_product(fields: ProductFields) -> Product:

@@ -28,6 +28,11 @@ EXPORT_HEADER = (
     "paid_at",
     "lines",
     "answer",
+    # Added with promotions and sales tax; at the end, so a reader of the old columns by
+    # position still finds them. Money as the money columns above; the code empty when none.
+    "discount",
+    "tax",
+    "promotion_code",
 )
 
 
@@ -132,6 +137,9 @@ def export_rows(
                     f"{line.quantity} x {line.sku} ({line.product_name})" for line in order.lines
                 ),
                 sources.get(order.id, ""),  # the answer the sale is credited to
+                format_major(order.discount, order.currency),
+                format_major(order.tax, order.currency),
+                order.promotion_code or "",
             ]
         last_id = orders[-1].id
         db.session.expunge_all()

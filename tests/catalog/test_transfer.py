@@ -26,17 +26,17 @@ from tests.factories import make_brand, make_category, make_product
 
 HEADER = (
     "sku,product_slug,product_name,brand,category,variant,price,currency,"
-    "stock_on_hand,status,stock_allocated"
+    "stock_on_hand,status,stock_allocated,tax_code"
 )
 # The seeded catalogue as `catalog export` shows it; index 0 is line 1 of the file.
 EXPORTED = [
     HEADER.split(","),
     ["BC-50", "barrier-cream", "Barrier Cream", "Calm Botanics", "Moisturisers", "50 ml",
-     "32.00", "USD", "0", "draft", "0"],
+     "32.00", "USD", "0", "draft", "0", ""],
     ["HS-30", "hydra-serum", "Hydra Serum", "Lumière Labs", "Serums", "30 ml",
-     "24.00", "USD", "10", "active", "0"],
+     "24.00", "USD", "10", "active", "0", ""],
     ["HS-50", "hydra-serum", "Hydra Serum", "Lumière Labs", "Serums", "50 ml",
-     "38.50", "USD", "4", "active", "3"],
+     "38.50", "USD", "4", "active", "3", ""],
 ]  # fmt: skip
 
 Rows = list[list[str]]
@@ -344,7 +344,7 @@ def test_a_new_brand_whose_slug_is_taken_gets_a_unique_one(
     rows = [
         *exported_rows(),
         ["LL-1", "eye-gel", "Eye Gel", "Lumiere-Labs", "Serums", "", "12", "USD", "1", "active",
-         ""],
+         "", ""],
     ]  # fmt: skip
 
     result = run_import(runner, tmp_path, to_csv(rows))
@@ -414,7 +414,7 @@ REFUSALS: list[tuple[str, Edit, list[str]]] = [
         _drop_columns("price", "currency"),
         ["line 1: missing required columns: price, currency"],
     ),
-    ("wrong-field-count", _short_row_on_line_3, ["line 3: expected 11 fields"]),
+    ("wrong-field-count", _short_row_on_line_3, ["line 3: expected 12 fields"]),
     ("empty-sku", cells({(2, "sku"): ""}), ["line 2: sku is empty"]),
     ("sku-characters", cells({(2, "sku"): "BC 50!"}), ["line 2: sku 'BC 50!' may only use"]),
     ("sku-too-long", cells({(2, "sku"): "B" * 65}), ["line 2: sku is 65 characters long"]),
@@ -532,7 +532,20 @@ def test_bad_file_is_refused_by_line_and_changes_nothing(
     # A valid new product in the same file must not be created either.
     rows = [
         *exported_rows(),
-        ["NEW-1", "new-gel", "New Gel", "New Brand", "Gels", "", "9.00", "USD", "4", "active", "0"],
+        [
+            "NEW-1",
+            "new-gel",
+            "New Gel",
+            "New Brand",
+            "Gels",
+            "",
+            "9.00",
+            "USD",
+            "4",
+            "active",
+            "0",
+            "",
+        ],
     ]
 
     result = run_import(runner, tmp_path, edit(rows))
@@ -557,7 +570,7 @@ def test_every_bad_row_is_reported_not_only_the_first(
     rows[1][9] = "live"
     rows[2][7] = "GBP"
     rows[3][8] = "-1"
-    rows.append(["", "Bad Slug", "", "Brand", "Cat", "", "1", "USD", "1", "active", "0"])
+    rows.append(["", "Bad Slug", "", "Brand", "Cat", "", "1", "USD", "1", "active", "0", ""])
 
     result = run_import(runner, tmp_path, to_csv(rows))
 
@@ -603,7 +616,7 @@ def test_file_over_the_size_limit_is_refused() -> None:
 @pytest.mark.usefixtures("app")
 def test_file_over_the_row_limit_is_refused(db: SQLAlchemy) -> None:
     rows = [list(EXPORTED[0])] + [
-        [f"G-{n}", "gel", "Gel", "B", "C", "", "1", "USD", "1", "draft", "0"] for n in range(3)
+        [f"G-{n}", "gel", "Gel", "B", "C", "", "1", "USD", "1", "draft", "0", ""] for n in range(3)
     ]
 
     with pytest.raises(CatalogImportError) as caught:

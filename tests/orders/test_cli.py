@@ -36,7 +36,7 @@ def test_export_lists_every_order_with_money_times_and_lines(
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert list(rows[0]) == [
         "order_number", "status", "email", "subtotal", "shipping", "total", "currency",
-        "created_at", "paid_at", "lines", "answer",
+        "created_at", "paid_at", "lines", "answer", "discount", "tax", "promotion_code",
     ]  # fmt: skip
     assert [(r["order_number"], r["status"]) for r in rows] == [
         (numbers[0], "paid"),

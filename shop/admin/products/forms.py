@@ -26,6 +26,7 @@ from wtforms.widgets import HiddenInput
 
 from shop.catalog.models import SKIN_TYPES, ProductStatus
 from shop.catalog.services import ALT_TEXT_MAX
+from shop.catalog.tax_codes import TAX_CODE_EXAMPLE, is_tax_code
 from shop.core.forms import ShopForm, strip_text
 from shop.core.money import MoneyError, parse_major
 from shop.core.slugs import SLUG_MAX, is_slug
@@ -44,6 +45,7 @@ SKU_MAX = 64
 SIZE_MAX = 60
 POSITION_MAX = 999
 PRICE_TEXT_MAX = 15
+TAX_CODE_MAX = 40
 SKU_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 
 
@@ -141,6 +143,13 @@ class ProductForm(ShopForm):
         "How to use (Markdown)",
         validators=[_length(HOW_TO_USE_MAX, "how-to-use text")],
     )
+    tax_code = StringField(
+        "Tax code (optional)",
+        validators=[Optional(), _length(TAX_CODE_MAX, "tax code")],
+        filters=[strip_text],
+        # The product editor names the shop's default here (it is read from the config).
+        description="Stripe's product tax code for this product.",
+    )
     seo_title = StringField(
         "Search engine title (optional)",
         validators=[_length(SEO_TITLE_MAX, "search engine title")],
@@ -181,6 +190,13 @@ class ProductForm(ShopForm):
             raise ValidationError(
                 f"Keep each ingredient to {INGREDIENT_MAX} characters or fewer "
                 f"(“{long[0][:30]}…” is longer)."
+            )
+
+    def validate_tax_code(self, field: StringField) -> None:
+        if field.data and not is_tax_code(field.data):
+            raise ValidationError(
+                f"Enter a Stripe product tax code: txcd_ and 8 digits, e.g. {TAX_CODE_EXAMPLE}; "
+                "or leave it empty for the shop default."
             )
 
     def validate_brand(self, field: SelectField) -> None:

@@ -53,6 +53,7 @@ from shop.catalog.services import (
     VariantEdit,
     VariantFields,
 )
+from shop.catalog.tax_codes import default_tax_code
 from shop.core.errors import DomainError
 from shop.core.markdown import render_markdown
 from shop.core.money import format_major
@@ -120,11 +121,16 @@ def _product_form(product: Product | None, *, bound: bool) -> ProductForm:
                 "how_to_use": product.how_to_use,
                 "seo_title": product.seo_title or "",
                 "seo_description": product.seo_description or "",
+                "tax_code": product.tax_code or "",
                 "version": product.version,
             },
         )
     found = taxonomy()
     form.set_choices(found.brands, found.categories, found.concerns, _statuses(product))
+    form.tax_code.description = (
+        f"Stripe's product tax code, txcd_ and 8 digits. Leave empty for the shop default, "
+        f"{default_tax_code()}."
+    )
     return form
 
 
@@ -143,6 +149,7 @@ def _fields(form: ProductForm) -> ProductFields:
         how_to_use=str(form.how_to_use.data or ""),
         seo_title=str(form.seo_title.data or "") or None,
         seo_description=str(form.seo_description.data or "") or None,
+        tax_code=str(form.tax_code.data or "") or None,
     )
 
 

@@ -19,9 +19,13 @@ EXPORT_HEADER = (
     "stock_on_hand",
     "status",
     "stock_allocated",
+    "tax_code",
 )
 # `stock_allocated` is informative only: checkouts own it, so the import ignores it.
+# `tax_code` is optional: a file without the column leaves products' tax codes as they are;
+# a blank cell means the shop default (SHOP_DEFAULT_TAX_CODE).
 REQUIRED_COLUMNS = EXPORT_HEADER[:10]
+TAX_CODE_COLUMN = "tax_code"
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 MAX_IMPORT_ROWS = 100_000
 IMPORT_REASON = "import"

@@ -30,6 +30,7 @@ def export_rows() -> Iterator[list[str]]:
             StockRecord.on_hand,
             Product.status,
             StockRecord.allocated,
+            Product.tax_code,
         )
         .select_from(Variant)
         .join(Product, Variant.product_id == Product.id)
@@ -40,7 +41,10 @@ def export_rows() -> Iterator[list[str]]:
     )
     yield list(EXPORT_HEADER)
     for row in db.session.execute(stmt):
-        sku, slug, name, brand, category, label, price, currency, on_hand, status, allocated = row
+        (
+            sku, slug, name, brand, category, label, price, currency, on_hand, status, allocated,
+            tax_code,
+        ) = row  # fmt: skip
         yield [
             sku,
             slug,
@@ -53,4 +57,5 @@ def export_rows() -> Iterator[list[str]]:
             str(on_hand or 0),
             status.value,
             str(allocated or 0),
+            tax_code or "",  # blank: the shop default
         ]

@@ -171,6 +171,9 @@ def _update_product(product: Product, row: ImportRow, brand: Brand, category: Ca
     if product.status != row.status:
         product.status = row.status
         changed = True
+    if row.tax_code_given and product.tax_code != row.tax_code:
+        product.tax_code = row.tax_code
+        changed = True
     return changed
 
 
@@ -200,6 +203,7 @@ def _apply(rows: Sequence[ImportRow], catalogue: _Catalogue, currency: str) -> I
                 brand=brand,
                 category=category,
                 status=first.status,
+                tax_code=first.tax_code,
                 variants=[],
             )
             db.session.add(product)

@@ -9,10 +9,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from shop.catalog.models import ProductStatus
+from shop.catalog.tax_codes import TAX_CODE_EXAMPLE, is_tax_code
 from shop.catalog.transfer.common import (
     MAX_IMPORT_BYTES,
     MAX_IMPORT_ROWS,
     REQUIRED_COLUMNS,
+    TAX_CODE_COLUMN,
     Problem,
 )
 from shop.core.money import MoneyError, parse_major
@@ -45,6 +47,9 @@ class ImportRow:
     price: int
     on_hand: int
     status: ProductStatus
+    # Only when the file has a tax_code column; None is the shop default.
+    tax_code_given: bool = False
+    tax_code: str | None = None
 
 
 def _decode(data: bytes) -> tuple[str | None, list[Problem]]:
@@ -153,6 +158,14 @@ def _parse_row(
         shown = f"status {fields['status']!r} is not" if status else "status is empty; it must be"
         reasons.append(f"{shown} one of {_STATUSES}")
 
+    tax_code_given = TAX_CODE_COLUMN in fields
+    tax_code = fields.get(TAX_CODE_COLUMN) or None
+    if tax_code is not None and not is_tax_code(tax_code):
+        reasons.append(
+            f"tax_code {tax_code!r} is not a Stripe product tax code: use txcd_ and 8 digits "
+            f"(e.g. {TAX_CODE_EXAMPLE}), or leave it blank for the shop default"
+        )
+
     if reasons:
         return None, reasons
     return ImportRow(
@@ -166,6 +179,8 @@ def _parse_row(
         price=price,
         on_hand=on_hand,
         status=ProductStatus(status),
+        tax_code_given=tax_code_given,
+        tax_code=tax_code,
     ), []
 
 
@@ -230,7 +245,7 @@ def parse(
 
 
 def _check_products_agree(rows: Iterable[ImportRow]) -> list[Problem]:
-    """Rows of one product must agree on its name, brand, category and status."""
+    """Rows of one product must agree on its name, brand, category, status and tax code."""
     problems: list[Problem] = []
     first: dict[str, ImportRow] = {}
     for row in rows:
@@ -242,10 +257,11 @@ def _check_products_agree(rows: Iterable[ImportRow]) -> list[Problem]:
             ("brand", row.brand, earlier.brand),
             ("category", row.category, earlier.category),
             ("status", row.status.value, earlier.status.value),
+            ("tax_code", row.tax_code or "", earlier.tax_code or ""),
         )
         for column, mine, theirs in pairs:
             # Brands and categories are found ignoring case, so "ACME" and "Acme" agree.
-            exact = column == "product_name"
+            exact = column in ("product_name", "tax_code")
             if (mine != theirs) if exact else (mine.casefold() != theirs.casefold()):
                 problems.append(
                     (
