@@ -42,7 +42,7 @@ class PromotionForm(ShopForm):
         format="%Y-%m-%d",
     )
     once_per_customer = BooleanField("Once per customer (by email address)")
-    answer = SelectField("A reader code for the answer", choices=[], validate_choice=True)
+    answer = SelectField("A reader code for the answer", choices=[], default=NO_ANSWER)
 
     def __init__(self, *args: Any, currency: str, answers: list[tuple[str, str]], **kw: Any):
         super().__init__(*args, **kw)
