@@ -59,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from shop.admin.orders import init_orders_admin
     from shop.admin.pages import init_pages_admin
     from shop.admin.products import init_products_admin
+    from shop.admin.promotions import init_promotions_admin
     from shop.admin.questions import init_questions_admin
     from shop.admin.records import init_records_admin
     from shop.admin.staff import init_staff_admin
@@ -93,6 +94,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_answers_admin(app)
     init_linking_admin(app)
     init_pages_admin(app)
+    init_promotions_admin(app)
     init_staff_admin(app)
     init_records_admin(app)
     app.register_blueprint(catalog_bp)

@@ -14,6 +14,7 @@ def register_cli(app: Flask) -> None:
     from shop.links.cli_report import report_cli
     from shop.mail.cli import mail_cli
     from shop.orders.cli import orders_cli
+    from shop.promotions.cli import promotions_cli
     from shop.search.cli import search_cli
 
     app.cli.add_command(catalog_cli)
@@ -21,6 +22,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(links_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(orders_cli)
+    app.cli.add_command(promotions_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(report_cli)
     app.cli.add_command(staff_cli)

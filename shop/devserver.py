@@ -50,6 +50,29 @@ def _start_sandbox(host: str, port: int, sandbox_port: int) -> None:
     )
 
 
+def _sync_promotions(app: object) -> None:
+    """Make the demo's promotion codes at Stripe (the sandbox starts empty every time)."""
+    from shop.extensions import db
+    from shop.payments.exceptions import PaymentError
+    from shop.promotions.services import sync_promotions
+
+    with app.app_context():  # type: ignore[attr-defined]
+        try:
+            made = sync_promotions()
+            db.session.commit()
+        except PaymentError as exc:
+            db.session.rollback()
+            logger.warning("promotion codes not made at Stripe: %s", exc.message)
+            return
+        except Exception:
+            # A database without the promotions table yet (run `flask db upgrade`).
+            db.session.rollback()
+            logger.exception("promotion codes not made at Stripe")
+            return
+    if made:
+        print(f" * Made {made} promotion code(s) at Stripe (e.g. WELCOME10)", flush=True)
+
+
 def _housekeeping(app: object, stop: threading.Event) -> None:
     from shop.mail.services import run_mail_producers, send_pending
     from shop.payments.settle import release_expired_orders
@@ -71,6 +94,7 @@ def main() -> None:
     if not os.environ.get("STRIPE_SECRET_KEY"):
         _start_sandbox(host, port, int(os.environ.get("SANDBOX_PORT", "12111")))
     app = create_app()
+    _sync_promotions(app)
     stop = threading.Event()
     threading.Thread(target=_housekeeping, args=(app, stop), daemon=True).start()
     print(f" * The shop is at http://{host}:{port}/", flush=True)

@@ -28,6 +28,7 @@ NAV_ORDER = (
     "records_answers.index_view",
     "admin_questions.index",
     "admin_links.index",
+    "admin_promotions.index",
     "admin_pages.index",
     "records_brands.index_view",
     "admin_staff.index",

@@ -22,6 +22,7 @@ from shop.demo.editorial import (
 from shop.demo.loader import DemoLoadError, load_curated, load_synthetic, shop_is_empty
 from shop.demo.orders import ORDER_DAYS, OrderLoadResult, load_past_orders
 from shop.demo.pages import load_pages
+from shop.demo.promotions import load_promotions
 from shop.extensions import db
 from shop.orders.models import OrderStatus
 from shop.search.services import reindex
@@ -122,6 +123,11 @@ def load_command(
             f"and {column['questions']} reader questions."
         )
         click.echo(PAGES_LOADED)
+        codes = load_promotions(currency)
+        click.echo(
+            f"Added the promotion codes {' and '.join(codes)} (made at Stripe by "
+            "`flask --app shop promotions sync`, which `make run` does when it starts)."
+        )
         if products is not None and products > curated.products:
             _with_progress(
                 "Generating products",

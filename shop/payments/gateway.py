@@ -102,6 +102,65 @@ class Refund:
     payment_intent_id: str | None
 
 
+@dataclass(frozen=True)
+class Coupon:
+    """A Stripe coupon: what a promotion code takes off."""
+
+    id: str
+    percent_off: int | None
+    amount_off: int | None
+    currency: str | None
+    name: str | None
+
+
+@dataclass(frozen=True)
+class PromotionCode:
+    """A Stripe promotion code: the customer-facing code for a coupon, with its limits."""
+
+    id: str
+    code: str
+    coupon_id: str
+    active: bool
+    max_redemptions: int | None
+    expires_at: int | None
+    minimum_amount: int | None
+    minimum_amount_currency: str | None
+    times_redeemed: int = 0
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def _coupon_from(data: dict[str, Any]) -> Coupon:
+    percent = data.get("percent_off")
+    return Coupon(
+        id=data["id"],
+        percent_off=int(percent) if percent is not None else None,
+        amount_off=data.get("amount_off"),
+        currency=(data.get("currency") or "").upper() or None,
+        name=data.get("name"),
+    )
+
+
+def _promotion_code_from(data: dict[str, Any]) -> PromotionCode:
+    coupon = data.get("coupon")
+    if coupon is None:  # Stripe's newer shape: promotion[coupon]
+        coupon = (data.get("promotion") or {}).get("coupon")
+    if isinstance(coupon, dict):
+        coupon = coupon.get("id")
+    restrictions = data.get("restrictions") or {}
+    return PromotionCode(
+        id=data["id"],
+        code=data.get("code") or "",
+        coupon_id=str(coupon or ""),
+        active=bool(data.get("active")),
+        max_redemptions=data.get("max_redemptions"),
+        expires_at=data.get("expires_at"),
+        minimum_amount=restrictions.get("minimum_amount"),
+        minimum_amount_currency=(restrictions.get("minimum_amount_currency") or "").upper() or None,
+        times_redeemed=int(data.get("times_redeemed") or 0),
+        metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
+    )
+
+
 def _session_from(data: dict[str, Any]) -> CheckoutSession:
     details = data.get("customer_details") or {}
     collected = data.get("collected_information") or {}
@@ -269,6 +328,96 @@ class PaymentGateway:
             currency=(data.get("currency") or "").upper(),
             payment_intent_id=data.get("payment_intent"),
         )
+
+    def create_coupon(
+        self,
+        *,
+        percent_off: int | None = None,
+        amount_off: int | None = None,
+        currency: str | None = None,
+        name: str,
+        idempotency_key: str,
+    ) -> Coupon:
+        """Create a one-time coupon: `percent_off`, or `amount_off` minor units of `currency`."""
+        params: dict[str, Any] = {"duration": "once", "name": name[:40]}
+        if percent_off is not None:
+            params["percent_off"] = percent_off
+        else:
+            params["amount_off"] = amount_off
+            params["currency"] = (currency or "").lower()
+        try:
+            coupon = self._client.v1.coupons.create(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": installation_key(idempotency_key)},
+            )
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return _coupon_from(coupon.to_dict())
+
+    def create_promotion_code(
+        self,
+        *,
+        coupon_id: str,
+        code: str,
+        max_redemptions: int | None = None,
+        expires_at: datetime | None = None,
+        minimum_amount: int | None = None,
+        currency: str | None = None,
+        first_time_transaction: bool = False,
+        metadata: dict[str, str] | None = None,
+        idempotency_key: str,
+    ) -> PromotionCode:
+        """Create the customer-facing `code` for a coupon, with Stripe enforcing its limits.
+
+        `first_time_transaction` is Stripe's "customer has never paid before", which is not
+        the shop's "once per customer"; it is sent only when asked for.
+        """
+        params: dict[str, Any] = {"coupon": coupon_id, "code": code}
+        if max_redemptions is not None:
+            params["max_redemptions"] = max_redemptions
+        if expires_at is not None:
+            params["expires_at"] = int(expires_at.timestamp())
+        restrictions: dict[str, Any] = {}
+        if minimum_amount:
+            restrictions["minimum_amount"] = minimum_amount
+            restrictions["minimum_amount_currency"] = (currency or "").lower()
+        if first_time_transaction:
+            restrictions["first_time_transaction"] = True
+        if restrictions:
+            params["restrictions"] = restrictions
+        if metadata:
+            params["metadata"] = metadata
+        try:
+            promotion_code = self._client.v1.promotion_codes.create(
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": installation_key(idempotency_key)},
+            )
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return _promotion_code_from(promotion_code.to_dict())
+
+    def deactivate_promotion_code(self, promotion_code_id: str) -> PromotionCode:
+        """Stop a promotion code from being redeemed (Stripe keeps it, inactive)."""
+        key = installation_key("deactivate", promotion_code_id)
+        try:
+            promotion_code = self._client.v1.promotion_codes.update(
+                promotion_code_id, {"active": False}, {"idempotency_key": key}
+            )
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return _promotion_code_from(promotion_code.to_dict())
+
+    def retrieve_promotion_code(self, promotion_code_id: str) -> PromotionCode | None:
+        """Ask Stripe for a promotion code; None when Stripe does not know it."""
+        try:
+            promotion_code = self._client.v1.promotion_codes.retrieve(promotion_code_id)
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                return None
+            raise _translate(exc) from exc
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return _promotion_code_from(promotion_code.to_dict())
 
 
 def build_client(config: dict[str, Any]) -> stripe.StripeClient:

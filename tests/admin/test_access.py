@@ -51,6 +51,8 @@ ACCESS: dict[str, Any] = {
     "/admin/answers": (EDITOR,),
     "/admin/links": (EDITOR,),
     "/admin/pages": (EDITOR,),
+    "/admin/promotions": STAFF,  # all staff see the list; making one is the owner's (below)
+    "/admin/promotions/WELCOME10": (OWNER,),  # ending a code
     "/admin/data": STAFF,
     "/admin/data/static": PUBLIC,  # Flask-Admin's bundled CSS and JavaScript
     "/admin/data/products": (EDITOR,),
@@ -137,6 +139,7 @@ def world(db: SQLAlchemy, make_staff: Callable[..., StaffUser]) -> dict[str, Any
         "export_type": "csv",
         "filename": "admin/css/bootstrap4/admin.css",
         "slug": "contact",
+        "code": "WELCOME10",
     }
 
 
@@ -234,12 +237,13 @@ def test_opening_every_admin_page_changes_nothing(
 NAV = {
     OWNER: [
         "Dashboard", "Orders", "Stock", "Products", "Answers", "Reader questions", "Links",
-        "Pages", "Reference data", "Staff", "Audit log",
+        "Promotions", "Pages", "Reference data", "Staff", "Audit log",
     ],
     EDITOR: [
-        "Dashboard", "Products", "Answers", "Reader questions", "Links", "Pages", "Reference data",
+        "Dashboard", "Products", "Answers", "Reader questions", "Links", "Promotions", "Pages",
+        "Reference data",
     ],
-    FULFILMENT: ["Dashboard", "Orders", "Stock"],
+    FULFILMENT: ["Dashboard", "Orders", "Stock", "Promotions"],
 }  # fmt: skip
 # A page of each kind: hand-made screens and Flask-Admin lists, for each role's own sections.
 PAGES = {
