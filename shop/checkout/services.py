@@ -38,6 +38,7 @@ from shop.cart.queries import cart_view
 from shop.cart.services import get_cart
 from shop.checkout.exceptions import CheckoutError
 from shop.core.models import utcnow
+from shop.core.pagecache import bump_version
 from shop.extensions import db
 from shop.inventory.exceptions import OutOfStock
 from shop.links.services import credit_order, source_answer_slug
@@ -260,6 +261,10 @@ def start_checkout(cart_token: str | None, answers_read: Sequence[int] = ()) -> 
                 )
                 promotion = applied.promotion if applied else None
                 credit_order(order.id, _credited_answers(answers_read, promotion))
+                if promotion is not None and promotion.answer_id and promotion.max_redemptions:
+                    # Its answer's page offers it while redemptions are left: that page
+                    # may have to change with this commit.
+                    bump_version(db.session())
             except PromotionRefused as exc:
                 db.session.rollback()
                 raise CheckoutError(exc.message) from exc
