@@ -55,7 +55,7 @@ def net_revenue() -> sa.ColumnElement[int]:
     refunds, less the tax in what was kept (a refund gives back its share of the tax)."""
     paid = sa.func.coalesce(Order.amount_paid, Order.total)
     kept = paid - Order.refunded_amount
-    return sa.case((paid > 0, kept - (Order.tax * kept) / paid), else_=0)
+    return sa.case((paid > 0, kept - (Order.tax * kept) // paid), else_=0)
 
 
 def answer_figures(since: date | None = None) -> list[AnswerFigures]:
