@@ -148,7 +148,8 @@ def create_pending_order(
     db.session.flush()
     order.number = f"DH-{100000 + order.id}"
     allocate_stock(order.quantities())
-    _event(order, "created", f"Checkout started for {len(lines)} item line(s); stock held.")
+    used = f" Code {promotion.code}: {money(discount, currency)} off." if promotion else ""
+    _event(order, "created", f"Checkout started for {len(lines)} item line(s); stock held.{used}")
     db.session.flush()
     return order
 
