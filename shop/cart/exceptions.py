@@ -11,3 +11,7 @@ class CartError(DomainError):
 
 class LineNotFound(CartError, NotFound):
     """The line is not in this cart (gone already, or another shopper's)."""
+
+
+class CodeRefused(CartError):
+    """A promotion code that does not apply to this cart; the message says why."""

@@ -6,10 +6,11 @@ import re
 from typing import Any
 
 from wtforms import HiddenField, IntegerField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 
 from shop.cart.models import MAX_QUANTITY
-from shop.core.forms import ShopForm
+from shop.core.forms import ShopForm, strip_text, too_long
+from shop.promotions.models import CODE_MAX
 
 QUANTITY_MESSAGE = f"Enter a quantity as a whole number from 1 to {MAX_QUANTITY}."
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")
@@ -74,3 +75,20 @@ class AddToCartForm(QuantityForm):
 
 class CartActionForm(CartForm):
     """A button that only needs its CSRF token: remove a line, go to checkout."""
+
+
+class PromotionCodeForm(CartForm):
+    """The cart's "Promotion code" field: one word of at most 40 characters."""
+
+    code = StringField(
+        "Promotion code",
+        filters=[strip_text],
+        validators=[
+            DataRequired("Enter a promotion code."),
+            too_long("promotion code", CODE_MAX),
+            Regexp(
+                r"^\S*$",
+                message="A promotion code has no spaces: type it as one word, like WELCOME10.",
+            ),
+        ],
+    )

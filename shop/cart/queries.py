@@ -20,6 +20,7 @@ from shop.core.templating import money
 from shop.extensions import db
 from shop.inventory.models import StockRecord
 from shop.orders.models import Order, OrderLine, OrderStatus
+from shop.promotions.rules import PromotionRefused, check_code, normalise_code
 
 NO_LONGER_SOLD = "This product is no longer sold."
 SOLD_OUT = "Sold out."
@@ -65,10 +66,19 @@ class CartView:
     currency: str
     item_count: int
     notices: list[str]
+    # The promotion code kept on the cart, what it takes off today (0 when it no longer
+    # applies) and, when it does not apply, why.
+    promotion_code: str | None = None
+    discount: int = 0
+    code_problem: str | None = None
 
     @property
     def ready_for_checkout(self) -> bool:
         return bool(self.lines) and all(line.problem is None for line in self.lines)
+
+    @property
+    def code_applies(self) -> bool:
+        return self.promotion_code is not None and self.code_problem is None
 
 
 def held_for_cart(cart_id: Any, variant_id: Any) -> sa.ScalarSelect[int]:
@@ -171,13 +181,54 @@ def cart_view(cart: Cart | None) -> CartView:
                 f"The price of {line.label} changed from {money(changed, line.currency)} "
                 f"to {money(line.unit_price, line.currency)} since you added it."
             )
+    subtotal = sum(line.line_total for line in lines)
+    discount, problem = _code_today(cart.id, cart.promotion_code, subtotal, currency)
     return CartView(
         lines=lines,
-        subtotal=sum(line.line_total for line in lines),
+        subtotal=subtotal,
         currency=currency,
         item_count=sum(line.quantity for line in lines),
         notices=notices,
+        promotion_code=cart.promotion_code,
+        discount=discount,
+        code_problem=problem,
     )
+
+
+def own_checkout_with(cart_id: int, code: str) -> int | None:
+    """The id of this cart's unpaid checkout that holds a redemption of `code`, if any."""
+    found: int | None = db.session.scalar(
+        sa.select(Order.id)
+        .where(
+            Order.cart_id == cart_id,
+            Order.status == OrderStatus.PENDING,
+            Order.promotion_code == normalise_code(code),
+        )
+        .order_by(Order.id.desc())
+        .limit(1)
+    )
+    return found
+
+
+def _code_today(
+    cart_id: int, code: str | None, subtotal: int, currency: str
+) -> tuple[int, str | None]:
+    """What the cart's code takes off the goods as they are now, or why it no longer applies.
+
+    Checked on every read: since the code was applied the cart may have shrunk below the
+    minimum, or the promotion ended, expired or was used up. The redemption this cart's own
+    unpaid checkout holds is still the shopper's (as its stock is). Checkout checks the code
+    once more, with the promotion locked.
+    """
+    if code is None:
+        return 0, None
+    try:
+        applied = check_code(
+            code, subtotal, currency, excluding_order=own_checkout_with(cart_id, code)
+        )
+        return applied.discount, None
+    except PromotionRefused as exc:
+        return 0, exc.message
 
 
 def cart_item_count(token: str) -> int:

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 
-from shop.cart.exceptions import CartError, LineNotFound
+from shop.cart.exceptions import CartError, CodeRefused, LineNotFound
 from shop.cart.models import MAX_QUANTITY, TOKEN_LENGTH, Cart, CartLine
-from shop.cart.queries import held_for_cart, item_label
+from shop.cart.queries import cart_view, held_for_cart, item_label, own_checkout_with
 from shop.catalog.models import Product, ProductStatus, Variant
 from shop.core.models import utcnow
 from shop.extensions import db
 from shop.inventory.models import StockRecord
+from shop.promotions.rules import AppliedCode, PromotionRefused, check_code
 
 
 def get_cart(token: str | None) -> Cart | None:
@@ -199,3 +200,39 @@ def acknowledge_prices(cart_id: int) -> None:
         .execution_options(synchronize_session="fetch")
     )
     db.session.flush()
+
+
+def apply_code(cart_id: int, code: str) -> AppliedCode:
+    """Check a promotion code against the cart's goods and keep it on the cart if it applies.
+
+    A refused code raises `CodeRefused` with the reason; nothing is stored (the caller rolls
+    back) and no redemption is held: a code is only held by a checkout's pending order.
+    """
+    if not _lock_cart(cart_id):
+        raise CartError("We could not find your cart. Please add an item first.")
+    cart = db.session.get(Cart, cart_id)
+    assert cart is not None
+    view = cart_view(cart)
+    if not view.lines:
+        raise CodeRefused("Add something to your cart before entering a promotion code.")
+    try:
+        applied = check_code(
+            code, view.subtotal, view.currency, excluding_order=own_checkout_with(cart_id, code)
+        )
+    except PromotionRefused as exc:
+        raise CodeRefused(exc.message) from exc
+    cart.promotion_code = applied.promotion.code
+    db.session.flush()
+    return applied
+
+
+def remove_code(cart_id: int) -> str | None:
+    """Take the promotion code off the cart; return the code that was there (or None)."""
+    if not _lock_cart(cart_id):
+        return None
+    cart = db.session.get(Cart, cart_id)
+    assert cart is not None
+    removed = cart.promotion_code
+    cart.promotion_code = None
+    db.session.flush()
+    return removed

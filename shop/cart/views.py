@@ -18,21 +18,25 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from shop.cart.exceptions import CartError, LineNotFound
-from shop.cart.forms import AddToCartForm, CartActionForm, QuantityForm
+from shop.cart.exceptions import CartError, CodeRefused, LineNotFound
+from shop.cart.forms import AddToCartForm, CartActionForm, PromotionCodeForm, QuantityForm
 from shop.cart.queries import cart_item_count, cart_view, line_label, product_slug_for_sku
 from shop.cart.services import (
     acknowledge_prices,
     add_item,
+    apply_code,
     get_cart,
     get_or_create_cart,
+    remove_code,
     remove_line,
     set_quantity,
 )
 from shop.core.security import safe_next
-from shop.extensions import db
+from shop.core.templating import money
+from shop.extensions import db, limiter
 from shop.links.services import answer_linking, count, stats_buffer
 from shop.links.visit import answers_seen
+from shop.orders.services import shipping_for
 
 bp = Blueprint("cart", __name__)
 
@@ -92,9 +96,8 @@ def _back_to_cart() -> Response:
     return redirect(url_for("cart.view"), code=303)
 
 
-@bp.get("/cart")
-def view() -> Response:
-    """Show the cart: lines at today's prices, problems, price changes, subtotal, checkout."""
+def _cart_page(code_form: PromotionCodeForm | None = None, status: int = 200) -> Response:
+    """The cart page; `code_form` is a refused promotion code form, shown with its message."""
     cart = get_cart(_token())
     summary = cart_view(cart)
     if cart is not None and summary.notices:
@@ -104,12 +107,73 @@ def view() -> Response:
     page = render_template(
         "cart/cart.html",
         cart=summary,
+        code_form=code_form or PromotionCodeForm(formdata=None),
+        shipping=shipping_for(summary.subtotal)[1],
+        automatic_tax=bool(current_app.config.get("SHOP_AUTOMATIC_TAX", False)),
         shipping_flat_rate=int(current_app.config["SHOP_SHIPPING_FLAT_RATE"]),
         free_shipping_over=int(current_app.config["SHOP_FREE_SHIPPING_OVER"]),
     )
-    response = make_response(page)
+    response = make_response(page, status)
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.get("/cart")
+def view() -> Response:
+    """Show the cart: lines at today's prices, problems, price changes, code, totals, checkout."""
+    return _cart_page()
+
+
+def _code_rate_limit() -> str:
+    # Codes are short words: slow down anyone trying them one after another.
+    return str(current_app.config.get("PROMOTION_CODE_RATE_LIMIT", "10 per minute"))
+
+
+@bp.post("/cart/code")
+@limiter.limit(_code_rate_limit, methods=["POST"])
+def apply_promotion() -> Response:
+    """Apply a promotion code to this visitor's cart, or show beside the field why not."""
+    cart = get_cart(_token())
+    form = PromotionCodeForm()
+    if cart is None:
+        flash("Add something to your cart before entering a promotion code.", "error")
+        return _back_to_cart()
+    if not form.validate():
+        if form.csrf_token.errors:
+            flash(form.first_error(), "error")
+            return _back_to_cart()
+        return _cart_page(form, 400)
+    try:
+        applied = apply_code(cart.id, str(form.code.data))
+        db.session.commit()
+    except CodeRefused as exc:
+        db.session.rollback()
+        form.code.errors = [exc.message]
+        return _cart_page(form, 400)
+    except CartError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _back_to_cart()
+    off = money(applied.discount, applied.promotion.currency)
+    flash(f"The code {applied.promotion.code} takes {off} off your order.")
+    return _back_to_cart()
+
+
+@bp.post("/cart/code/remove")
+def remove_promotion() -> Response:
+    """Take the promotion code off this visitor's cart."""
+    cart = get_cart(_token())
+    form = CartActionForm()
+    if cart is None:
+        return _back_to_cart()
+    if not form.validate():
+        flash(form.first_error(), "error")
+        return _back_to_cart()
+    removed = remove_code(cart.id)
+    db.session.commit()
+    if removed:
+        flash(f"Removed the code {removed} from your cart.")
+    return _back_to_cart()
 
 
 @bp.post("/cart/add")

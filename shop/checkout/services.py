@@ -39,6 +39,7 @@ from shop.cart.services import get_cart
 from shop.catalog.models import Product, Variant
 from shop.checkout.exceptions import CheckoutError
 from shop.core.models import utcnow
+from shop.core.pagecache import bump_version
 from shop.extensions import db
 from shop.inventory.exceptions import OutOfStock
 from shop.links.services import credit_order, source_answer_slug
@@ -53,6 +54,8 @@ from shop.orders.services import (
 from shop.payments.exceptions import PaymentError, PaymentUnavailable
 from shop.payments.gateway import CheckoutRequest, LineItem, ShippingOption, gateway
 from shop.payments.settle import Closing, close_order, release_expired_orders, settle_session
+from shop.promotions.models import Promotion
+from shop.promotions.rules import AppliedCode, PromotionRefused, check_code
 
 logger = logging.getLogger("shop.checkout")
 
@@ -66,6 +69,9 @@ def _snapshots(cart: Cart) -> tuple[list[LineSnapshot], str]:
         raise CheckoutError("Your cart is empty.")
     if not view.ready_for_checkout:
         raise CheckoutError("Some items in your cart need your attention before checkout.")
+    if view.code_problem is not None:
+        # The cart page shows why; the customer removes the code or changes the cart.
+        raise CheckoutError(view.code_problem)
     lines = [
         LineSnapshot(
             variant_id=line.variant_id,
@@ -164,7 +170,40 @@ def _checkout_request(order: Order) -> CheckoutRequest:
         },
         customer_email=order.email,
         automatic_tax=automatic_tax,
+        promotion_code_id=_stripe_promotion_code(order),
     )
+
+
+def _stripe_promotion_code(order: Order) -> str | None:
+    """The Stripe promotion code of the code the cart applied (None: none applied)."""
+    if order.promotion_id is None:
+        return None
+    promotion = db.session.get(Promotion, order.promotion_id)
+    return promotion.stripe_promotion_code_id if promotion is not None else None
+
+
+def _credited_answers(answers_read: Sequence[int], promotion: Promotion | None) -> list[int]:
+    """The answers an order is credited to: those read, and a reader code's answer last (its
+    source), even when this visit never read it."""
+    if promotion is None or promotion.answer_id is None:
+        return list(answers_read)
+    return [a for a in answers_read if a != promotion.answer_id] + [promotion.answer_id]
+
+
+def _recheck_code(
+    code: str | None, lines: Sequence[LineSnapshot], currency: str
+) -> AppliedCode | None:
+    """Check the cart's code again, its promotion's row locked until the order is committed.
+
+    Runs in the unit of work that creates the pending order, after the cart is claimed: of
+    two checkouts racing for a code's last redemption, the second waits for the first's
+    order (SQLite's BEGIN IMMEDIATE, PostgreSQL's row lock) and then counts it. Raises
+    `PromotionRefused` when it no longer applies.
+    """
+    if code is None:
+        return None
+    subtotal = sum(line.unit_price * line.quantity for line in lines)
+    return check_code(code, subtotal, currency, lock=True)
 
 
 def _abandon_other_pending(cart_id: int, fingerprint: str) -> None:
@@ -212,7 +251,8 @@ def start_checkout(cart_token: str | None, answers_read: Sequence[int] = ()) -> 
     if cart is None:
         raise CheckoutError("Your cart is empty.")
     lines, currency = _snapshots(cart)
-    fingerprint = cart_fingerprint(lines)
+    code = cart.promotion_code
+    fingerprint = cart_fingerprint(lines, code)
     order = _reusable_order(cart.id, fingerprint)
     if order is None:
         _abandon_other_pending(cart.id, fingerprint)
@@ -226,8 +266,23 @@ def start_checkout(cart_token: str | None, answers_read: Sequence[int] = ()) -> 
                 raise CheckoutError("Your cart changed while checking out. Please try again.")
         else:
             try:
-                order = create_pending_order(lines, currency, cart.id)
-                credit_order(order.id, answers_read)
+                applied = _recheck_code(code, lines, currency)
+                order = create_pending_order(
+                    lines,
+                    currency,
+                    cart.id,
+                    discount=applied.discount if applied else 0,
+                    promotion=applied.promotion if applied else None,
+                )
+                promotion = applied.promotion if applied else None
+                credit_order(order.id, _credited_answers(answers_read, promotion))
+                if promotion is not None and promotion.answer_id and promotion.max_redemptions:
+                    # Its answer's page offers it while redemptions are left: that page
+                    # may have to change with this commit.
+                    bump_version(db.session())
+            except PromotionRefused as exc:
+                db.session.rollback()
+                raise CheckoutError(exc.message) from exc
             except OutOfStock as exc:
                 db.session.rollback()
                 raise CheckoutError(
@@ -249,12 +304,26 @@ def start_checkout(cart_token: str | None, answers_read: Sequence[int] = ()) -> 
         close_unpaid(
             order, OrderStatus.CANCELLED, f"Stripe could not start the checkout: {exc.message}"
         )
-        number = order.number
+        number, used_code = order.number, order.promotion_code
         db.session.commit()
         if isinstance(exc, PaymentUnavailable):  # a timeout, a 5xx, a 429: it may pass
             raise CheckoutError(
                 "We could not reach our payment provider, so nothing was charged. "
                 "Please try again in a minute."
+            ) from exc
+        if used_code is not None:
+            # Most likely the code was ended at Stripe after the cart checked it: the hold
+            # (and the redemption) is released above; the customer can check out without it.
+            logger.warning(
+                "Stripe refused the checkout of order %s with the code %s (request %s): %s",
+                number,
+                used_code,
+                exc.request_id or "without an id",
+                exc.stripe_message or exc.message,
+            )
+            raise CheckoutError(
+                f"The code {used_code} could not be used: our payment provider no longer "
+                "accepts it. Nothing was charged. Remove the code to check out without it."
             ) from exc
         # Stripe said no to what the shop sent: trying again sends the same. Staff must look.
         logger.error(

@@ -57,6 +57,8 @@ WATCHED_TABLES = frozenset(
         "product_concerns",
         "product_images",
         "products",
+        # An answer's page offers its reader codes: a code made or ended shows at once.
+        "promotions",
         "skin_concerns",
         "stock_records",
         "topics",

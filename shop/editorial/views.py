@@ -25,6 +25,7 @@ from shop.links.queries import answer_products
 from shop.links.services import count, stats_buffer
 from shop.links.visit import note_answer_seen
 from shop.mail.services import deliver_queued_now
+from shop.promotions.rules import reader_codes
 
 bp = Blueprint("editorial", __name__)
 
@@ -120,6 +121,7 @@ def _answer_page(slug: str) -> Rendered:
         answer=found,
         related=queries.related_answers(found),
         products=answer_products(found.id),
+        reader_codes=reader_codes(found.id),
     )
     return Rendered(page, meta={"answer_id": found.id})
 

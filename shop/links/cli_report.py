@@ -19,7 +19,8 @@ report_cli = AppGroup("report", help="Reports for staff.")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only from this day.")
 @output_option
 def answers_command(since: datetime | None, output: Path | None) -> None:
-    """Per answer: views, clicks to products, add-to-carts, orders, assisted orders, revenue."""
+    """Per answer: views, clicks to products, add-to-carts, orders, assisted orders, revenue
+    and the revenue of its reader codes (both net of tax, after discounts and refunds)."""
     rows = report_rows(current_app.config["SHOP_CURRENCY"], since.date() if since else None)
     count = write_csv(rows, output)
     if output is not None:

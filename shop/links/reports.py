@@ -13,6 +13,7 @@ from shop.editorial.models import Answer
 from shop.extensions import db
 from shop.links.models import AnswerDailyStats, OrderAttribution
 from shop.orders.models import Order, OrderStatus
+from shop.promotions.models import Promotion
 
 # Orders whose money the shop kept (some of it, after refunds).
 PAID_STATUSES = (
@@ -30,6 +31,7 @@ REPORT_HEADER = (
     "orders",
     "assisted_orders",
     "revenue",
+    "code_revenue",
     "currency",
 )
 
@@ -44,13 +46,22 @@ class AnswerFigures:
     add_to_carts: int
     orders: int  # paid orders this answer was the source of
     assisted_orders: int  # paid orders it was read before, not last
-    revenue: int  # minor units kept from its source orders (paid minus refunded)
+    revenue: int  # minor units kept from its source orders, net of tax (see `net_revenue`)
+    code_revenue: int  # the same, from paid orders that used this answer's reader codes
+
+
+def net_revenue() -> sa.ColumnElement[int]:
+    """What the shop kept of an order, net of tax: paid (the discount already off) minus
+    refunds, less the tax in what was kept (a refund gives back its share of the tax)."""
+    paid = sa.func.coalesce(Order.amount_paid, Order.total)
+    kept = paid - Order.refunded_amount
+    return sa.case((paid > 0, kept - (Order.tax * kept) // paid), else_=0)
 
 
 def answer_figures(since: date | None = None) -> list[AnswerFigures]:
     """Every answer with any activity since `since` (all time when None), best revenue first.
 
-    Three grouped queries, whatever the number of answers.
+    Four grouped queries, whatever the number of answers.
     """
     stats = sa.select(
         AnswerDailyStats.answer_id,
@@ -58,7 +69,7 @@ def answer_figures(since: date | None = None) -> list[AnswerFigures]:
         sa.func.sum(AnswerDailyStats.product_clicks),
         sa.func.sum(AnswerDailyStats.add_to_carts),
     ).group_by(AnswerDailyStats.answer_id)
-    kept = sa.func.coalesce(Order.amount_paid, Order.total) - Order.refunded_amount
+    kept = net_revenue()
     sales = (
         sa.select(
             OrderAttribution.answer_id,
@@ -70,14 +81,24 @@ def answer_figures(since: date | None = None) -> list[AnswerFigures]:
         .where(Order.status.in_(PAID_STATUSES))
         .group_by(OrderAttribution.answer_id, OrderAttribution.role)
     )
+    # A reader code's sales, whoever the visit read (credited as source or not at all).
+    code_sales = (
+        sa.select(Promotion.answer_id, sa.func.coalesce(sa.func.sum(kept), 0))
+        .join(Order, Order.promotion_id == Promotion.id)
+        .where(Promotion.answer_id.is_not(None), Order.status.in_(PAID_STATUSES))
+        .group_by(Promotion.answer_id)
+    )
     if since is not None:
         stats = stats.where(AnswerDailyStats.day >= since)
-        sales = sales.where(Order.paid_at >= datetime.combine(since, time(), tzinfo=UTC))
+        start = datetime.combine(since, time(), tzinfo=UTC)
+        sales = sales.where(Order.paid_at >= start)
+        code_sales = code_sales.where(Order.paid_at >= start)
     counters = {row[0]: row[1:] for row in db.session.execute(stats)}
+    by_code = {int(row[0] or 0): int(row[1]) for row in db.session.execute(code_sales)}
     money: dict[int, dict[str, tuple[int, int]]] = {}
     for answer_id, role, n, revenue in db.session.execute(sales):
         money.setdefault(answer_id, {})[role] = (int(n), int(revenue))
-    ids = set(counters) | set(money)
+    ids = set(counters) | set(money) | set(by_code)
     if not ids:
         return []
     answers = db.session.execute(
@@ -91,7 +112,7 @@ def answer_figures(since: date | None = None) -> list[AnswerFigures]:
         rows.append(
             AnswerFigures(
                 answer_id, slug, question, int(views or 0), int(clicks or 0), int(adds or 0),
-                source[0], assist[0], source[1],
+                source[0], assist[0], source[1], by_code.get(answer_id, 0),
             )
         )  # fmt: skip
     return sorted(rows, key=lambda r: (-r.revenue, -r.orders, -r.views, r.slug))
@@ -103,5 +124,6 @@ def report_rows(currency: str, since: date | None = None) -> Iterator[list[str]]
     for r in answer_figures(since):
         yield [
             r.slug, r.question, str(r.views), str(r.product_clicks), str(r.add_to_carts),
-            str(r.orders), str(r.assisted_orders), format_major(r.revenue, currency), currency,
+            str(r.orders), str(r.assisted_orders), format_major(r.revenue, currency),
+            format_major(r.code_revenue, currency), currency,
         ]  # fmt: skip

@@ -141,6 +141,31 @@ def credit_order(order_id: int, answer_ids: Sequence[int]) -> int | None:
     return kept[-1]
 
 
+def credit_code_answer(order_id: int, answer_id: int) -> None:
+    """Make a reader code's answer the source of an order that used the code.
+
+    The code proves the reader came from that answer, whatever this visit read: the answer
+    credited as source until now (if another) becomes an assist. For a code typed on
+    Stripe's page, which the shop learns of only when the order is paid.
+    """
+    if db.session.get(Answer, answer_id) is None:
+        return
+    rows = {
+        row.answer_id: row
+        for row in db.session.scalars(
+            sa.select(OrderAttribution).where(OrderAttribution.order_id == order_id)
+        )
+    }
+    for other in rows.values():
+        if other.answer_id != answer_id and other.role == "source":
+            other.role = "assist"
+    if answer_id in rows:
+        rows[answer_id].role = "source"
+    else:
+        db.session.add(OrderAttribution(order_id=order_id, answer_id=answer_id, role="source"))
+    db.session.flush()
+
+
 def link_product(
     answer_id: int, product_id: int, note: str = "", caution: str = "", position: int | None = None
 ) -> AnswerProductLink:

@@ -37,6 +37,7 @@ from shop.orders.models import (
     OrderStatus,
 )
 from shop.orders.tracking import CARRIER_MAX, checked_tracking_url, known_carrier
+from shop.promotions.models import Promotion
 from shop.promotions.rules import expected_discount
 
 logger = logging.getLogger("shop.orders")
@@ -77,12 +78,15 @@ class PaymentFacts:
     promotion_code_id: str | None = None
 
 
-def cart_fingerprint(lines: Sequence[LineSnapshot]) -> str:
-    """A digest of what is being bought, so the same cart reuses its pending order."""
+def cart_fingerprint(lines: Sequence[LineSnapshot], promotion_code: str | None = None) -> str:
+    """A digest of what is being bought and the code used, so the same cart reuses its
+    pending order (and a code applied after a checkout started starts a new one)."""
     text = ";".join(
         f"{line.variant_id}:{line.quantity}:{line.unit_price}"
         for line in sorted(lines, key=lambda snapshot: snapshot.variant_id)
     )
+    if promotion_code:
+        text += f";code:{promotion_code}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -99,26 +103,40 @@ def _event(order: Order, kind: str, message: str) -> None:
 
 
 def create_pending_order(
-    lines: Sequence[LineSnapshot], currency: str, cart_id: int | None, email: str | None = None
+    lines: Sequence[LineSnapshot],
+    currency: str,
+    cart_id: int | None,
+    email: str | None = None,
+    *,
+    discount: int = 0,
+    promotion: Promotion | None = None,
 ) -> Order:
     """Create a pending order from line snapshots and hold its stock (all or nothing).
 
-    Raises `OutOfStock` when a line cannot be held; the caller rolls back.
+    With a `promotion` (checked by the caller, its row locked), the order records its code
+    and `discount` off the goods, and so holds one of its redemptions while it is open.
+    Shipping is the shop's own, on the goods before the discount. Raises `OutOfStock` when
+    a line cannot be held; the caller rolls back.
     """
     if not lines:
         raise OrderError("There is nothing to buy.")
     subtotal = sum(line.unit_price * line.quantity for line in lines)
+    if not 0 <= discount <= subtotal or (discount and promotion is None):
+        raise OrderError("A discount must come from a promotion and be at most the goods.")
     _, shipping = shipping_for(subtotal)
     order = Order(
         public_id=secrets.token_urlsafe(16),
         status=OrderStatus.PENDING,
         email=email,
         cart_id=cart_id,
-        cart_fingerprint=cart_fingerprint(lines),
+        cart_fingerprint=cart_fingerprint(lines, promotion.code if promotion else None),
         currency=currency,
         subtotal=subtotal,
+        discount=discount,
         shipping=shipping,
-        total=subtotal + shipping,
+        total=subtotal - discount + shipping,
+        promotion_code=promotion.code if promotion else None,
+        promotion_id=promotion.id if promotion else None,
     )
     order.lines = [
         OrderLine(
@@ -136,7 +154,8 @@ def create_pending_order(
     db.session.flush()
     order.number = f"DH-{100000 + order.id}"
     allocate_stock(order.quantities())
-    _event(order, "created", f"Checkout started for {len(lines)} item line(s); stock held.")
+    used = f" Code {promotion.code}: {money(discount, currency)} off." if promotion else ""
+    _event(order, "created", f"Checkout started for {len(lines)} item line(s); stock held.{used}")
     db.session.flush()
     return order
 

@@ -154,6 +154,33 @@ def check_code(
     return AppliedCode(promotion, discount_for(promotion, subtotal))
 
 
+def reader_codes(answer_id: int, *, now: datetime | None = None) -> list[Promotion]:
+    """The codes an answer's page offers its readers: its promotions that can be used now.
+
+    Not ended, not expired, made at Stripe, and with redemptions left; oldest first. The
+    minimum and once-per-customer rules are for the cart to say.
+    """
+    now = now or utcnow()
+    found = db.session.scalars(
+        sa.select(Promotion)
+        .where(
+            Promotion.answer_id == answer_id,
+            Promotion.ended_at.is_(None),
+            Promotion.stripe_promotion_code_id.is_not(None),
+        )
+        .order_by(Promotion.id)
+    ).all()
+    return [
+        promotion
+        for promotion in found
+        if (promotion.expires_at is None or _aware(promotion.expires_at) > now)
+        and (
+            promotion.max_redemptions is None
+            or redemptions_used(promotion.id) < promotion.max_redemptions
+        )
+    ]
+
+
 @dataclass(frozen=True)
 class ExpectedDiscount:
     """What the shop's rules give off a paid order, and the promotion it came from."""

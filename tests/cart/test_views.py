@@ -97,7 +97,7 @@ def test_add_from_the_product_page_and_see_the_cart(client: FlaskClient, cream: 
     assert "$28.00 each" in text
     assert "$56.00" in text
     assert "Subtotal (2 items) $56.00" in text
-    assert "Shipping is calculated at checkout: a flat $6.95, free on orders of $75.00" in text
+    assert "Shipping is a flat $6.95, free on orders of $75.00" in text
     assert "Add $19.00 more for free shipping." in text
     html = client.get("/cart").get_data(as_text=True)
     assert 'href="/products/barrier-cream?variant=' in html

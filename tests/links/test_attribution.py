@@ -49,8 +49,8 @@ def test_buying_through_an_answer_credits_it_on_the_order_in_stripe_and_in_the_r
 
     report = app.test_cli_runner().invoke(args=["report", "answers"]).output.splitlines()
     row = next(line for line in report if line.startswith("barrier-worth-it,"))
-    # views, clicks, add-to-carts, orders, assisted orders, revenue
-    assert row.split(",")[2:] == ["1", "1", "1", "1", "0", f"{total / 100:.2f}", "USD"]
+    # views, clicks, add-to-carts, orders, assisted orders, revenue (no tax), code revenue
+    assert row.split(",")[2:] == ["1", "1", "1", "1", "0", f"{total / 100:.2f}", "0.00", "USD"]
     assisted = next(line for line in report if line.startswith("rosacea-cleanser,"))
     assert assisted.split(",")[5:7] == ["0", "1"]
 
