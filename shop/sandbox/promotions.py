@@ -8,6 +8,8 @@ regardless of case among active codes, and its own limits (`active`, `expires_at
 `max_redemptions`, `restrictions[minimum_amount]`). The discount applies to line items
 only: a percentage is rounded half up, `min(subtotal, (subtotal * pct + 50) // 100)` for
 whole percentages (fractions in the same way), an amount off is capped at the subtotal.
+The sandbox has no customers, so `restrictions[first_time_transaction]` is kept and shown
+but never refuses a code.
 """
 
 from __future__ import annotations
@@ -142,6 +144,11 @@ def create_promotion_code(sb: Sandbox, params: dict[str, Any]) -> PromotionCode:
         raise missing("customer", params["customer"], "customer", status=400)
     with sb.store.lock:
         coupon = find_coupon(sb, params["coupon"], status=400)
+        if not coupon_valid(sb, coupon):
+            raise StripeError(
+                f"Coupon {coupon.id} is no longer valid: it cannot get new promotion codes.",
+                param="coupon",
+            )
         code = params.get("code")
         if code is None:
             code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))

@@ -454,6 +454,10 @@ def test_a_coupon_runs_out_after_max_redemptions(
     assert "no longer valid" in refused["error"]["message"]
     with pytest.raises(stripe.InvalidRequestError, match="no longer valid"):
         _discounted(stripe_client, [{"coupon": coupon.id}])
+    with pytest.raises(stripe.InvalidRequestError, match="cannot get new promotion codes"):
+        stripe_client.v1.promotion_codes.create(
+            {"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "LATE"}
+        )
 
 
 def test_pay_page_applies_a_code_and_shows_the_tax(
