@@ -201,6 +201,9 @@ def test_a_customer_buys_with_the_keyboard_alone(
     press(page, "Shift+Tab", state)
     page.keyboard.type("IL")
     press(page, "Tab", shipping)
+    # The shop lets the customer type a code on Stripe's page when the cart has none.
+    press(page, "Tab", page.get_by_label(re.compile("^Promotion code")))
+    press(page, "Tab", page.get_by_role("button", name="Apply"))
     for label, text in {
         "Card number": "4242 4242 4242 4242",
         "Expiry (MM / YY)": "12 / 34",
