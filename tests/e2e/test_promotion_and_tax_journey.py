@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from shop.catalog.models import Product, Variant
+from shop.core.money import format_major
 from shop.demo.promotions import WELCOME_CODE, load_promotions
 from shop.extensions import db
 from shop.orders.models import Order, OrderStatus
@@ -118,7 +119,8 @@ def test_a_customer_uses_the_demo_code_and_pays_californian_sales_tax(
     rows = {r["number"]: r for r in csv.DictReader(io.StringIO(response.text()))}
     row = rows[order.number]
     assert row["promotion_code"] == WELCOME_CODE
-    assert row["tax"] and row["discount"]
+    assert row["discount"] == format_major(discount, order.currency)
+    assert row["tax"] == format_major(tax, order.currency)
     staff_page.goto(f"{base}/admin/promotions/")
     expect(staff_page.get_by_role("row", name=re.compile(WELCOME_CODE))).to_contain_text("1")
     shots(staff_page, "admin-promotions")
