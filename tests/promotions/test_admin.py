@@ -195,6 +195,21 @@ def test_a_refused_value_is_named_under_its_field_and_nothing_is_made(
     assert len(sent(stripe_shop, "/v1/coupons")) == 1
 
 
+def test_stripe_refusing_is_said_on_the_form_and_nothing_is_saved(
+    client: FlaskClient, make_staff: MakeStaff, stripe_shop: StripeSandbox
+) -> None:
+    _signed_in(client, make_staff, StaffRole.OWNER)
+    stripe_shop.fault("/v1/coupons", "error_500", count=1)
+
+    status, html = _create(client, code="WINTER", percent_off="10")
+
+    assert status == 502
+    assert "Stripe did not make the code WINTER" in visible_text(html)
+    assert "nothing was saved" in visible_text(html)
+    assert 'value="WINTER"' in html  # the form keeps what was typed
+    assert promotions() == []
+
+
 def test_a_post_without_csrf_is_refused(
     client: FlaskClient, make_staff: MakeStaff, stripe_shop: StripeSandbox
 ) -> None:
