@@ -11,7 +11,6 @@ from flask.cli import AppGroup
 from shop.admin.promotions import record_audit
 from shop.core.money import format_money
 from shop.extensions import db
-from shop.payments.exceptions import PaymentError
 from shop.promotions.models import Promotion
 from shop.promotions.queries import promotion_rows
 from shop.promotions.services import (
@@ -146,9 +145,9 @@ def sync_command() -> None:
     try:
         made = sync_promotions()
         db.session.commit()
-    except PaymentError as exc:
-        db.session.rollback()
-        raise click.ClickException(f"Stripe did not answer: {exc.message}") from exc
+    except PromotionError as exc:
+        db.session.commit()  # keep the codes Stripe made before it stopped
+        raise click.ClickException(f"{exc.message} Run `promotions sync` again.") from exc
     click.echo(f"Made {made} promotion code{'s' if made != 1 else ''} again at Stripe.")
 
 

@@ -112,6 +112,8 @@ def _validated(rules: PromotionRules, today: date) -> dict[str, Any]:
         raise PromotionFieldError("max_redemptions", "The limit of uses must be at least 1.")
     if rules.expires_on is not None and rules.expires_on < today:
         raise PromotionFieldError("expires_on", "The expiry date is in the past.")
+    if not re.fullmatch(r"[A-Za-z]{3}", rules.currency or ""):
+        raise PromotionFieldError("currency", "Give the currency as a three-letter code, e.g. USD.")
     slug = (rules.answer_slug or "").strip()
     return {
         "code": code,
@@ -228,8 +230,9 @@ def sync_promotions() -> int:
     """Make again at Stripe every running promotion whose code Stripe does not know.
 
     For the demo's codes (stored before Stripe was running) and after the local sandbox
-    restarted empty. Returns how many were made; raises `PaymentError` when Stripe does not
-    answer (those made so far are flushed, the caller decides whether to commit).
+    restarted empty. Returns how many were made. Stops at the first code Stripe does not
+    make (`PromotionError` naming it): those made before it are flushed, and the caller
+    should commit them (Stripe has them now).
     """
     payments = gateway()
     made = 0
@@ -243,12 +246,18 @@ def sync_promotions() -> int:
         .order_by(Promotion.id)
     ).all()
     for promotion in running:
-        known = promotion.stripe_promotion_code_id and payments.retrieve_promotion_code(
-            promotion.stripe_promotion_code_id
-        )
-        if known:
-            continue
-        _make_at_stripe(promotion)
+        try:
+            known = promotion.stripe_promotion_code_id and payments.retrieve_promotion_code(
+                promotion.stripe_promotion_code_id
+            )
+            if known:
+                continue
+            _make_at_stripe(promotion)
+        except PaymentError as exc:
+            raise PromotionError(
+                f"Stripe did not make the code {promotion.code} ({exc.message}); "
+                f"{made} made before it were kept."
+            ) from exc
         db.session.flush()
         made += 1
     return made

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from shop.accounts.models import StaffRole, StaffUser
 from shop.admin.models import AuditEntry
+from shop.core.models import utcnow
 from shop.core.money import format_money
 from shop.orders.models import Order
 from shop.orders.services import LineSnapshot, create_pending_order, record_refund
@@ -195,6 +197,21 @@ def test_a_refused_value_is_named_under_its_field_and_nothing_is_made(
     assert len(sent(stripe_shop, "/v1/coupons")) == 1
 
 
+def test_stripe_refusing_is_said_on_the_form_and_nothing_is_saved(
+    client: FlaskClient, make_staff: MakeStaff, stripe_shop: StripeSandbox
+) -> None:
+    _signed_in(client, make_staff, StaffRole.OWNER)
+    stripe_shop.fault("/v1/coupons", "error_500", count=1)
+
+    status, html = _create(client, code="WINTER", percent_off="10")
+
+    assert status == 502
+    assert "Stripe did not make the code WINTER" in visible_text(html)
+    assert "nothing was saved" in visible_text(html)
+    assert 'value="WINTER"' in html  # the form keeps what was typed
+    assert promotions() == []
+
+
 def test_a_post_without_csrf_is_refused(
     client: FlaskClient, make_staff: MakeStaff, stripe_shop: StripeSandbox
 ) -> None:
@@ -291,3 +308,18 @@ def test_the_list_shows_redemptions_and_the_revenue_net_of_refunds_and_tax(
     assert cells[4] == "2 of 3"
     assert cells[5] == format_money(expected, "USD")
     assert taxed.discount == 560
+
+
+def test_a_code_past_its_last_day_reads_expired(
+    client: FlaskClient, db: SQLAlchemy, make_staff: MakeStaff, stripe_shop: StripeSandbox
+) -> None:
+    promotion = create_promotion(
+        PromotionRules(code="LASTWEEK", currency="USD", amount_off=700, expires_on=utcnow().date())
+    )
+    promotion.expires_at = datetime(2020, 5, 31, 23, 59, 59, tzinfo=UTC)  # as time passed
+    db.session.commit()
+    _signed_in(client, make_staff, StaffRole.EDITOR)
+
+    text = visible_text(client.get(URL))
+
+    assert "LASTWEEK $7.00 off Until 2020-05-31 Expired 0 $0.00" in text

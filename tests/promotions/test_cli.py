@@ -115,6 +115,7 @@ REFUSALS = [
     (["SAVE10", "--percent-off", "5", "--answer", "no-such"], "no published answer “no-such”"),
     (["SAVE10", "--percent-off", "5", "--answer", "a-draft"], "no published answer “a-draft”"),
     (["taken", "--percent-off", "5"], "already a promotion with the code TAKEN"),
+    (["SAVE10", "--amount-off", "5", "--currency", "EURO"], "three-letter code"),
 ]
 
 
@@ -143,6 +144,40 @@ def test_bad_input_is_refused_naming_the_option_and_nothing_is_made(
         assert "Invalid value for --answer" in result.output
     assert [p.code for p in promotions()] == ["TAKEN"]
     assert len(sent(stripe_shop, COUPONS)) == made_before
+
+
+def test_an_amount_in_another_currency(runner: FlaskCliRunner, stripe_shop: StripeSandbox) -> None:
+    result = runner.invoke(
+        args=["promotions", "create", "EURO5", "--amount-off", "500", "--currency", "eur"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Made EURO5: €5.00 off" in result.output
+    [coupon] = sent(stripe_shop, COUPONS)
+    assert (coupon["amount_off"], coupon["currency"]) == ("500", "eur")
+    assert promotions()[0].currency == "EUR"
+
+
+def test_sync_keeps_the_codes_made_before_one_stripe_refuses(
+    runner: FlaskCliRunner, db: SQLAlchemy, stripe_shop: StripeSandbox
+) -> None:
+    make_answer(slug=READER_ANSWER)
+    load_promotions("USD")
+    db.session.commit()
+    # Someone made READERS15 on Stripe's dashboard: an active code is unique there.
+    coupon = stripe_shop.api("POST", COUPONS, {"percent_off": "50"}).json()
+    taken = stripe_shop.api("POST", CODES, {"coupon": coupon["id"], "code": "READERS15"})
+    assert taken.status == 200, taken.text
+
+    failed = runner.invoke(args=["promotions", "sync"])
+
+    assert failed.exit_code == 1
+    assert "Stripe did not make the code READERS15" in failed.output
+    assert "1 made before it were kept" in failed.output
+    welcome, readers = promotions()
+    assert welcome.stripe_promotion_code_id is not None
+    assert at_stripe(stripe_shop, welcome.stripe_promotion_code_id)["code"] == "WELCOME10"
+    assert readers.stripe_promotion_code_id is None
 
 
 def test_stripe_refusing_leaves_no_promotion_and_says_so(
