@@ -372,7 +372,11 @@ class PaymentGateway:
         `first_time_transaction` is Stripe's "customer has never paid before", which is not
         the shop's "once per customer"; it is sent only when asked for.
         """
-        params: dict[str, Any] = {"coupon": coupon_id, "code": code}
+        # The API version stripe-python 16 pins names the coupon inside `promotion`.
+        params: dict[str, Any] = {
+            "promotion": {"type": "coupon", "coupon": coupon_id},
+            "code": code,
+        }
         if max_redemptions is not None:
             params["max_redemptions"] = max_redemptions
         if expires_at is not None:

@@ -26,9 +26,9 @@ from shop.promotions.models import CODE_MAX, Promotion
 from shop.promotions.rules import normalise_code
 
 CODE_MIN = 3
-# Stripe's promotion codes take letters, digits and dashes only (no "_"): a code Stripe
-# would refuse is refused here first, naming the field.
-CODE_CHARACTERS = re.compile(r"[A-Za-z0-9-]+")
+# Stripe's customer-facing codes take letters and digits only: a code Stripe would refuse
+# is refused here first, naming the field.
+CODE_CHARACTERS = re.compile(r"[A-Za-z0-9]+")
 # Integer columns: anything larger is a typo, not a promotion.
 AMOUNT_MAX = 100_000_000
 REDEMPTIONS_MAX = 1_000_000
@@ -73,7 +73,7 @@ def code_problem(text: str) -> str | None:
     if len(code) < CODE_MIN:
         return f"The code must be at least {CODE_MIN} characters."
     if not CODE_CHARACTERS.fullmatch(code):
-        return "Use only letters, digits and dashes (-) in the code."
+        return "Use only letters and digits in the code."
     return None
 
 

@@ -27,7 +27,7 @@ from .money import format_amount, known_currency
 from .state import Coupon, PromotionCode, Session, new_id
 from .tax import tax_for
 
-_CODE = re.compile(r"^[A-Za-z0-9-]+$")
+_CODE = re.compile(r"^[A-Za-z0-9]+$")
 _CODE_ALPHABET = string.ascii_uppercase + string.digits
 INVALID_CODE = "This code is invalid."
 
@@ -154,7 +154,7 @@ def create_promotion_code(sb: Sandbox, params: dict[str, Any]) -> PromotionCode:
             code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
         if not _CODE.match(code):
             raise ParamError(
-                "Invalid code: only letters (a-z, A-Z), digits (0-9) and dashes (-) are allowed.",
+                "Invalid code: only letters (a-z, A-Z) and digits (0-9) are allowed.",
                 param="code",
             )
         active = params.get("active", True)
