@@ -433,7 +433,7 @@ def test_an_amount_that_does_not_match_holds_the_order_for_review(
     stripe_sandbox.wait_for_webhooks()
     [order] = _orders(db)
     assert order.status is OrderStatus.REVIEW
-    assert order.review_reason == "total 696 expected, 3495 charged"
+    assert order.review_reason == "total 696 expected, 6295 charged"  # two creams and shipping
     assert _stock(db, cream["variant_id"]) == (5, 2)  # nothing sold or shipped
     assert _mail(db, "order_paid") == []
 

@@ -9,6 +9,7 @@ its own figure is delivered unchanged.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,8 +18,9 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
 from shop.accounts.models import StaffRole
+from shop.core.models import utcnow
 from shop.inventory.models import StockRecord
-from shop.orders.models import OrderStatus
+from shop.orders.models import Order, OrderStatus
 from shop.promotions.models import Promotion
 from tests.factories import make_product
 from tests.fixtures_live import Shopper
@@ -236,3 +238,28 @@ def test_a_wrong_discount_goes_to_review_and_the_admin_order_page_says_which_par
     assert "Held for review discount 500 expected, 900 charged" in page
     assert db.session.scalar(sa.select(Promotion.code)) == "SAVE5"
     db.session.rollback()
+
+
+def test_the_expiry_sweep_fulfils_a_paid_checkout_whose_webhook_was_lost(
+    app: Flask,
+    db: SQLAlchemy,
+    shopper: Shopper,
+    shelf: dict[str, Any],
+    stripe_sandbox: StripeSandbox,
+) -> None:
+    slug, sku, variant_id = shelf["cream"]
+    stripe_sandbox.set_webhook_url(None)  # Stripe's events never arrive
+    session_id = start(shopper, slug, sku)
+    stripe_sandbox.pay(session_id, email="buyer@example.com")
+    db.session.execute(
+        sa.update(Order).values(checkout_expires_at=utcnow() - timedelta(minutes=10))
+    )
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["orders", "release-expired"])
+    assert "Settled 1 expired checkout(s)." in result.output
+    order = order_figures(db)
+    assert order.status is OrderStatus.PAID
+    assert (order.total, order.amount_paid, order.tax) == (3495, 3495, 0)
+    assert _stock(db, variant_id) == (4, 0)
+    [(to, _body)] = mails(db, "order_paid")
+    assert to == "buyer@example.com"
