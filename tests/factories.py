@@ -213,10 +213,13 @@ from typing import Any  # noqa: E402
 
 from shop.orders.models import Order  # noqa: E402
 from shop.orders.services import PaymentFacts, fulfil_checkout  # noqa: E402
+from shop.promotions.models import Promotion  # noqa: E402
 
 
 def pay_order(order: Order, email: str, **facts: Any) -> None:
-    """Settle `order` as Stripe's completed session would: paid in full; `facts` add or override."""
+    """Settle `order` as Stripe's completed session would: paid in full, with the order's code
+    and discount as Stripe applied them; `facts` add or override."""
+    promotion = db.session.get(Promotion, order.promotion_id) if order.promotion_id else None
     fulfil_checkout(
         order,
         PaymentFacts(
@@ -229,6 +232,8 @@ def pay_order(order: Order, email: str, **facts: Any) -> None:
                 "currency": order.currency,
                 "email": email,
                 "payment_intent_id": f"pi_{order.id}",
+                "amount_discount": order.discount,
+                "promotion_code_id": promotion.stripe_promotion_code_id if promotion else None,
                 **facts,
             }
         ),

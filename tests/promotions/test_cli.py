@@ -41,7 +41,7 @@ def test_a_percentage_code_is_made_at_stripe_and_in_the_shop(
     assert coupon["duration"] == "once"
     assert "amount_off" not in coupon
     [code] = sent(stripe_shop, CODES)
-    assert code["coupon"] == promotion.stripe_coupon_id
+    assert code["promotion"] == {"type": "coupon", "coupon": promotion.stripe_coupon_id}
     assert code["code"] == "WELCOME10"
     assert not {"restrictions", "max_redemptions", "expires_at"} & set(code)
     held = at_stripe(stripe_shop, promotion.stripe_promotion_code_id or "")
