@@ -31,7 +31,8 @@ def import_command(file: Path) -> None:
     """Import a CSV file, creating or updating by SKU.
 
     Every row is checked first; if any is refused, nothing changes. The file has the
-    columns of `catalog export`; stock_allocated and unknown columns are ignored.
+    columns of `catalog export`; stock_allocated and unknown columns are ignored. A tax_code
+    column, when there is one, sets each product's Stripe tax code (blank: the shop default).
     """
     with file.open("rb") as handle:
         # One byte past the limit is enough for the service to refuse an oversized file.

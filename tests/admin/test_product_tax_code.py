@@ -43,17 +43,17 @@ def test_the_field_names_the_shop_default_from_the_config(
     app: Flask, editor: FlaskClient, db: SQLAlchemy
 ) -> None:
     product_id = _sunscreen(db)
-    app.config["SHOP_DEFAULT_TAX_CODE"] = "txcd_30011000"
+    app.config["SHOP_DEFAULT_TAX_CODE"] = "txcd_00000000"
     page = editor.get(f"/admin/products/{product_id}")
     html = page.get_data(as_text=True)
     assert '<label for="tax_code">Tax code (optional)</label>' in html
     hint = re.search(r'<span class="hint" id="tax_code-hint">(.*?)</span>', html)
     assert hint is not None
-    assert "Leave empty for the shop default, txcd_30011000." in hint.group(1)
+    assert "Leave empty for the shop default, txcd_00000000." in hint.group(1)
     assert _page_form(page)["tax_code"] == ""
 
     new = editor.get("/admin/products/new").get_data(as_text=True)
-    assert "Leave empty for the shop default, txcd_30011000." in new
+    assert "Leave empty for the shop default, txcd_00000000." in new
 
 
 def test_a_tax_code_is_saved_audited_shown_and_emptied_back_to_the_default(

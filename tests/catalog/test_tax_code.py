@@ -16,7 +16,7 @@ from shop.catalog.models import Product
 from tests.catalog.test_transfer import export, run_import, snapshot, to_csv
 from tests.factories import make_brand, make_category, make_product
 
-SUNSCREEN = "txcd_30060006"  # an example code of the right shape; Stripe names its own
+SUNSCREEN = "txcd_00000000"  # Stripe's "Nontaxable": a code other than the shop default
 
 
 @pytest.fixture
