@@ -6,6 +6,8 @@ import itertools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
 from shop.catalog.models import (
     Brand,
     Category,
@@ -216,6 +218,23 @@ from shop.orders.services import PaymentFacts, fulfil_checkout  # noqa: E402
 from shop.promotions.models import Promotion  # noqa: E402
 
 
+def promotion_named(code: str, percent_off: int = 10) -> Promotion:
+    """The promotion `code`, as if made at Stripe (made-up ids); made the first time asked."""
+    found = db.session.scalar(sa.select(Promotion).where(Promotion.code == code))
+    if found is not None:
+        return found
+    promotion = Promotion(
+        code=code,
+        percent_off=percent_off,
+        currency="USD",
+        stripe_coupon_id=f"coupon_{code}",
+        stripe_promotion_code_id=f"promo_test_{code}",
+    )
+    db.session.add(promotion)
+    db.session.flush()
+    return promotion
+
+
 def pay_order(order: Order, email: str, **facts: Any) -> None:
     """Settle `order` as Stripe's completed session would: paid in full, with the order's code
     and discount as Stripe applied them; `facts` add or override."""
@@ -233,6 +252,9 @@ def pay_order(order: Order, email: str, **facts: Any) -> None:
                 "email": email,
                 "payment_intent_id": f"pi_{order.id}",
                 "amount_discount": order.discount,
+                # Tax on the order is tax Stripe Tax computed.
+                "amount_tax": order.tax,
+                "automatic_tax": order.tax > 0,
                 "promotion_code_id": promotion.stripe_promotion_code_id if promotion else None,
                 **facts,
             }

@@ -11,7 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from shop.accounts.models import StaffRole, StaffUser
 from shop.orders.models import Order, OrderStatus
 from shop.orders.services import LineSnapshot, create_pending_order, record_refund
-from tests.factories import make_product, pay_order
+from tests.factories import make_product, pay_order, promotion_named
 from tests.fixtures_staff import sign_in
 from tests.html import visible_text
 
@@ -26,6 +26,8 @@ def _paid(price: int, quantity: int, discount: int = 0, tax: int = 0, code: str 
         email="buyer@example.com",
     )
     order.discount, order.tax, order.promotion_code = discount, tax, code or None
+    if code:
+        order.promotion_id = promotion_named(code).id
     order.total = order.subtotal - discount + order.shipping + tax
     pay_order(order, "buyer@example.com")
     assert order.status is OrderStatus.PAID

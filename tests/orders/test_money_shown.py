@@ -23,7 +23,7 @@ from shop.orders.services import (
     order_status_token,
     record_refund,
 )
-from tests.factories import make_product, pay_order
+from tests.factories import make_product, pay_order, promotion_named
 from tests.fixtures_live import Shopper
 from tests.fixtures_mail import SmtpServer
 from tests.fixtures_staff import sign_in
@@ -40,6 +40,8 @@ PLAIN = "Subtotal $68.00 Shipping $6.95 Total $74.95"
 
 def _record_code_and_tax(order: Order, code: str | None = "SPRING10") -> None:
     """What the settle engine records from Stripe's total_details on a paid session."""
+    promotion = promotion_named(code or "NOCODE")
+    order.promotion_id = promotion.id
     order.discount = 680
     order.promotion_code = code
     order.tax = 505
