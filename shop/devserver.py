@@ -33,6 +33,9 @@ def _start_sandbox(host: str, port: int, sandbox_port: int) -> None:
         STRIPE_WEBHOOK_SECRET=secret,
         STRIPE_SANDBOX_BANNER="1",
     )
+    # The sandbox computes sales tax from the address typed on its page (shop/sandbox/tax.py),
+    # so a newcomer sees it; SHOP_AUTOMATIC_TAX=0 turns it off.
+    os.environ.setdefault("SHOP_AUTOMATIC_TAX", "1")
     sandbox = create_sandbox_app(
         SandboxSettings(
             public_url=f"http://127.0.0.1:{sandbox_port}",
@@ -45,7 +48,8 @@ def _start_sandbox(host: str, port: int, sandbox_port: int) -> None:
     print(
         f" * No STRIPE_SECRET_KEY: payments go to the local Stripe sandbox on "
         f"http://127.0.0.1:{sandbox_port}\n"
-        "   Card 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined.",
+        "   Card 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined.\n"
+        "   Sales tax is on: a US state or Canadian province on its page shows the tax.",
         flush=True,
     )
 
