@@ -214,7 +214,7 @@ def apply_code(cart_id: int, code: str) -> AppliedCode:
     assert cart is not None
     view = cart_view(cart)
     if not view.lines:
-        raise CodeRefused("Add something to your cart before entering a promotion code.")
+        raise CartError("Add something to your cart before entering a promotion code.")
     try:
         applied = check_code(
             code, view.subtotal, view.currency, excluding_order=own_checkout_with(cart_id, code)

@@ -9,10 +9,13 @@ start_checkout, step by step:
 4. Otherwise claim the cart with a conditional UPDATE on its version (the loser of a
    double click waits, then finds the winner's order), create the pending order with
    line snapshots and totals computed here, and hold its stock (ascending variant id,
-   conditional UPDATEs: no oversell, no deadlock). Commit.
+   conditional UPDATEs: no oversell, no deadlock). A promotion code on the cart is
+   checked again in the same unit of work with its promotion's row locked, so two
+   checkouts never both take a code's last redemption (a pending order holds one). Commit.
 5. Create the Checkout Session with an idempotency key derived from the order, outside
    any database transaction so no lock waits on the network. If Stripe fails, the order
-   is cancelled and its stock released at once: no pending order keeps stock.
+   is cancelled and its stock (and code's redemption) released at once: no pending order
+   keeps stock.
 6. Store the session on the order, commit, and send the customer to Stripe.
 
 Back from Stripe's page without paying (its "Back to the shop" link, the session's
@@ -190,6 +193,12 @@ def _credited_answers(answers_read: Sequence[int], promotion: Promotion | None) 
     return [a for a in answers_read if a != promotion.answer_id] + [promotion.answer_id]
 
 
+def _about_the_code(exc: PaymentError) -> bool:
+    """Whether Stripe's refusal names the promotion code (or its coupon) we sent."""
+    words = (exc.stripe_message or "").lower()
+    return "promotion" in words or "coupon" in words
+
+
 def _recheck_code(
     code: str | None, lines: Sequence[LineSnapshot], currency: str
 ) -> AppliedCode | None:
@@ -311,9 +320,9 @@ def start_checkout(cart_token: str | None, answers_read: Sequence[int] = ()) -> 
                 "We could not reach our payment provider, so nothing was charged. "
                 "Please try again in a minute."
             ) from exc
-        if used_code is not None:
-            # Most likely the code was ended at Stripe after the cart checked it: the hold
-            # (and the redemption) is released above; the customer can check out without it.
+        if used_code is not None and _about_the_code(exc):
+            # The code was ended (or used up) at Stripe after the cart checked it: the hold
+            # and the redemption are released above; the customer can check out without it.
             logger.warning(
                 "Stripe refused the checkout of order %s with the code %s (request %s): %s",
                 number,

@@ -233,3 +233,17 @@ def test_a_code_without_a_csrf_token_is_not_applied(
     response = client.post("/cart/code", data={"code": "WELCOME10"})
     assert response.status_code in (303, 400)
     assert stored_code(db) is None
+
+
+def test_a_code_needs_something_in_the_cart(
+    client: FlaskClient, db: SQLAlchemy, cream: Product
+) -> None:
+    make_promotion("WELCOME10")
+    db.session.commit()
+    _db.session.rollback()
+    # An empty cart has no code field; a token from the product page posts it anyway.
+    token = csrf_token(client.get(f"/products/{cream.slug}"))
+    response = client.post("/cart/code", data={"csrf_token": token, "code": "WELCOME10"})
+    assert response.status_code == 303
+    assert "Add something to your cart before entering a promotion code." in cart_page(client)
+    assert stored_code(db) is None

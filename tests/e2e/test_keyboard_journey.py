@@ -167,6 +167,9 @@ def test_a_customer_buys_with_the_keyboard_alone(
     press(page, "Tab", lines.get_by_role("spinbutton", name=re.compile("Quantity")))
     press(page, "Tab", lines.get_by_role("button", name="Update"))
     press(page, "Tab", lines.get_by_role("button", name=re.compile("^Remove")))
+    # The order summary's promotion code field and its button come before Checkout.
+    press(page, "Tab", main.get_by_role("textbox", name="Promotion code"))
+    press(page, "Tab", main.get_by_role("button", name="Apply"))
     checkout = main.get_by_role("button", name="Checkout")
     press(page, "Tab", checkout)
     shots(page, "cart-checkout-focused")

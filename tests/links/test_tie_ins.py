@@ -160,9 +160,10 @@ def test_report_answers_writes_the_figures(
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert lines[0] == (
-        "answer_slug,question,views,product_clicks,add_to_carts,orders,assisted_orders,revenue,currency"
+        "answer_slug,question,views,product_clicks,add_to_carts,orders,assisted_orders,revenue,"
+        "code_revenue,currency"
     )
-    assert lines[1] == "dry-winter,Why is my skin so dry in winter?,1,0,0,0,0,0.00,USD"
+    assert lines[1] == "dry-winter,Why is my skin so dry in winter?,1,0,0,0,0,0.00,0.00,USD"
     later = runner.invoke(args=["report", "answers", "--since", "2999-01-01"])
     assert later.output.strip().splitlines()[1:] == []
     bad = runner.invoke(args=["report", "answers", "--since", "yesterday"])
