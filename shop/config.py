@@ -162,6 +162,7 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "RATELIMIT_STORAGE_URI": _env("REDIS_URL", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "ASK_RATE_LIMIT": _env("ASK_RATE_LIMIT", "10 per hour"),
+        "PROMOTION_CODE_RATE_LIMIT": _env("PROMOTION_CODE_RATE_LIMIT", "10 per minute"),
         # The page cache (shop/core/pagecache.py, Flask-Caching): unset, in the process
         # ("SimpleCache"), or in Redis ("RedisCache") when REDIS_URL is set; "NullCache" turns
         # it off. Entries live at most CACHE_DEFAULT_TIMEOUT seconds; a process keeps at most

@@ -126,7 +126,7 @@ def view() -> Response:
 
 def _code_rate_limit() -> str:
     # Codes are short words: slow down anyone trying them one after another.
-    return str(current_app.config.get("PROMOTION_CODE_RATE_LIMIT", "10 per minute"))
+    return str(current_app.config["PROMOTION_CODE_RATE_LIMIT"])
 
 
 @bp.post("/cart/code")

@@ -26,6 +26,7 @@ from shop.core.templating import money
 from shop.extensions import db
 from shop.inventory.models import StockAdjustment
 from shop.inventory.services import adjust_on_hand
+from shop.links.services import credit_code_answer
 from shop.orders.models import Order, OrderEvent, OrderStatus
 from shop.orders.services import (
     PaymentFacts,
@@ -37,6 +38,7 @@ from shop.orders.services import (
 )
 from shop.payments.exceptions import PaymentError, RefundRefused
 from shop.payments.gateway import CheckoutSession, Refund, gateway
+from shop.promotions.models import Promotion
 
 logger = logging.getLogger("shop.payments")
 
@@ -112,10 +114,23 @@ def settle_session(
     if order is None:
         return Settled(None)
     if session.status == "complete":
-        return Settled(order, fulfil_checkout(order, facts_from(session)))
+        changed = fulfil_checkout(order, facts_from(session))
+        if changed and order.status is OrderStatus.PAID:
+            _credit_reader_code(order)
+        return Settled(order, changed)
     if session.status == "expired" and closing is not None:
         return Settled(order, close_unpaid(order, closing.status, closing.reason))
     return Settled(order)
+
+
+def _credit_reader_code(order: Order) -> None:
+    """A reader code's sale belongs to its answer, even when the code was typed on Stripe's
+    page and the visit never read the answer (a code from the cart was credited already)."""
+    if order.promotion_id is None:
+        return
+    promotion = db.session.get(Promotion, order.promotion_id)
+    if promotion is not None and promotion.answer_id is not None:
+        credit_code_answer(order.id, promotion.answer_id)
 
 
 def close_order(order: int | CheckoutSession, closing: Closing) -> Settled:

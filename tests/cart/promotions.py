@@ -1,21 +1,20 @@
 """Promotions for the cart, checkout, answer-page and report tests.
 
 `make_promotion` writes a row with made-up Stripe ids, for tests where Stripe is not
-involved. `sandbox_promotion` first makes the coupon and promotion code in the sandbox (as
-the promotions service would at Stripe) and then the row, for tests that check out there.
+involved. `sandbox_promotion` makes one as staff do (the promotions service makes the coupon
+and promotion code in the sandbox, then the row), for tests that check out there.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-import pytest
 from flask import current_app
 
 from shop.editorial.models import Answer
 from shop.extensions import db
 from shop.promotions.models import Promotion
+from shop.promotions.services import PromotionRules, create_promotion
 from tests.fixtures_stripe import StripeSandbox
 
 _made = 0
@@ -59,40 +58,23 @@ def make_promotion(
 
 
 def sandbox_promotion(
-    stripe_sandbox: StripeSandbox, code: str, *, percent_off: int, **rules: Any
+    stripe_sandbox: StripeSandbox,
+    code: str,
+    *,
+    percent_off: int,
+    max_redemptions: int | None = None,
+    answer: Answer | None = None,
 ) -> Promotion:
-    """Make the coupon and the promotion code in the sandbox, then the shop's row for them.
-
-    Skips the test while the sandbox has no `/v1/coupons` (the sandbox's engineer adds it).
-    """
-    coupon = stripe_sandbox.api(
-        "POST", "/v1/coupons", {"percent_off": str(percent_off), "duration": "once"}
+    """Make a promotion as staff do: the coupon and the promotion code in the sandbox (through
+    the shop's own promotions service), then the shop's row for them."""
+    promotion = create_promotion(
+        PromotionRules(
+            code=code,
+            currency=str(current_app.config["SHOP_CURRENCY"]),
+            percent_off=percent_off,
+            max_redemptions=max_redemptions,
+            answer_slug=answer.slug if answer is not None else None,
+        )
     )
-    if coupon.status == 404:
-        pytest.skip("needs the sandbox's /v1/coupons and /v1/promotion_codes")
-    assert coupon.status == 200, coupon.text
-    form = {"coupon": coupon.json()["id"], "code": code}
-    if rules.get("max_redemptions"):
-        form["max_redemptions"] = str(rules["max_redemptions"])
-    promo = stripe_sandbox.api("POST", "/v1/promotion_codes", form)
-    assert promo.status == 200, promo.text
-    promotion = make_promotion(
-        code,
-        percent_off=percent_off,
-        stripe_promotion_code_id=str(promo.json()["id"]),
-        **rules,
-    )
-    promotion.stripe_coupon_id = str(coupon.json()["id"])
-    db.session.flush()
+    assert stripe_sandbox.requests("/v1/promotion_codes", "POST")
     return promotion
-
-
-def sandbox_or_row_promotion(
-    stripe_sandbox: StripeSandbox, code: str, *, percent_off: int, **rules: Any
-) -> Promotion:
-    """As `sandbox_promotion`, but while the sandbox has no coupons, a row with made-up ids
-    (for tests whose outcome is decided before Stripe is asked)."""
-    probe = stripe_sandbox.api("GET", "/v1/coupons")
-    if probe.status == 404:
-        return make_promotion(code, percent_off=percent_off, **rules)
-    return sandbox_promotion(stripe_sandbox, code, percent_off=percent_off, **rules)

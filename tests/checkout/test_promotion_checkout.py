@@ -16,7 +16,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from shop.inventory.models import StockRecord
 from shop.orders.models import Order, OrderStatus
-from tests.cart.promotions import sandbox_or_row_promotion, sandbox_promotion
+from tests.cart.promotions import sandbox_promotion
 from tests.factories import make_product
 from tests.fixtures_live import LiveServer, Shopper
 from tests.fixtures_stripe import StripeSandbox
@@ -148,9 +148,7 @@ def test_customers_racing_for_the_last_redemption_one_gets_it(
 ) -> None:
     """A one-use code in six carts, six checkouts at once: one order with the code; the
     others are told it has been used up and hold nothing."""
-    promotion = sandbox_or_row_promotion(
-        stripe_sandbox, "LASTONE", percent_off=20, max_redemptions=1
-    )
+    promotion = sandbox_promotion(stripe_sandbox, "LASTONE", percent_off=20, max_redemptions=1)
     promotion_id = promotion.id
     db.session.commit()
     shoppers = [Shopper(live_shop.url) for _ in range(RACERS)]

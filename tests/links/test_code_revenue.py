@@ -13,7 +13,7 @@ from shop.links.services import credit_code_answer, credit_order
 from shop.orders.models import Order, OrderStatus
 from shop.orders.services import LineSnapshot, create_pending_order
 from shop.promotions.models import Promotion
-from tests.cart.promotions import sandbox_or_row_promotion, sandbox_promotion
+from tests.cart.promotions import sandbox_promotion
 from tests.factories import make_answer, make_product, pay_order
 from tests.fixtures_live import LiveServer, Shopper
 from tests.fixtures_stripe import StripeSandbox
@@ -93,7 +93,7 @@ def test_checking_out_with_a_reader_code_credits_its_answer_though_never_read(
 ) -> None:
     reader = make_answer("Is a barrier cream worth it?", slug="barrier-worth-it")
     other = make_answer("Which cleanser for rosacea?", slug="rosacea-cleanser")
-    sandbox_or_row_promotion(stripe_sandbox, "READERS15", percent_off=15, answer=reader)
+    sandbox_promotion(stripe_sandbox, "READERS15", percent_off=15, answer=reader)
     cream = make_product("Barrier Cream", slug="barrier-cream", variants=[("50 ml", 2800, 5)])
     ids, sku = (reader.id, other.id), cream.variants[0].sku
     db.session.commit()
@@ -137,3 +137,34 @@ def _apply(shopper: Shopper, code: str) -> None:
         shopper.base + "/cart/code", data={"csrf_token": token, "code": code}, allow_redirects=False
     )
     assert response.status_code == 303
+
+
+def test_a_reader_code_typed_on_stripes_page_credits_its_answer_and_is_paid_not_reviewed(
+    app: Flask, db: SQLAlchemy, live_shop: LiveServer, shopper: Shopper,
+    stripe_sandbox: StripeSandbox,
+) -> None:  # fmt: skip
+    reader = make_answer("Is a barrier cream worth it?", slug="barrier-worth-it")
+    promotion_id = sandbox_promotion(stripe_sandbox, "READERS15", percent_off=15, answer=reader).id
+    cream = make_product("Barrier Cream", slug="barrier-cream", variants=[("50 ml", 2800, 5)])
+    sku, answer_id = cream.variants[0].sku, reader.id
+    db.session.commit()
+
+    assert shopper.add("barrier-cream", sku, 2).status_code == 303
+    pay_url = shopper.checkout().headers["Location"]  # no code in the cart
+    [created] = stripe_sandbox.requests("/v1/checkout/sessions", "POST")
+    assert created["params"]["allow_promotion_codes"] == "true"
+    # The reader remembers the code from the column and types it on Stripe's page.
+    stripe_sandbox.pay(
+        pay_url.rsplit("/", 1)[-1], email="reader@example.com", promotion_code="readers15"
+    )
+    stripe_sandbox.wait_for_webhooks()
+
+    order = db.session.scalars(sa.select(Order)).one()
+    figures = (order.status, order.discount, order.promotion_code, order.promotion_id)
+    paid = order.amount_paid
+    credits = [(a.answer_id, a.role) for a in db.session.scalars(sa.select(OrderAttribution))]
+    db.session.rollback()
+    assert figures == (OrderStatus.PAID, 840, "READERS15", promotion_id)
+    assert paid == 5600 - 840 + 695
+    assert credits == [(answer_id, "source")]
+    assert report(app)["barrier-worth-it"] == ["1", "0", "54.55", "54.55", "USD"]
