@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import TYPE_CHECKING, Any, cast
 
@@ -479,6 +480,8 @@ def test_pay_page_applies_a_code_and_shows_the_tax(
 
     assert 'name="promotion_code"' in first.text
     assert "Enter your address to calculate" in first.text
+    assert re.search(r"<title>Pay \$73\.95\W+Stripe sandbox</title>", first.text)
+    assert first.text.count("<script>") == 1
     assert wrong.status == 400
     assert "This code is invalid." in wrong.text
     assert 'value="Oakland"' in wrong.text  # what was typed stays
