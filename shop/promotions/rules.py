@@ -199,8 +199,9 @@ def expected_discount(
     """The discount due on a paid session, by the shop's rules.
 
     A code sent from the cart was checked when checkout started: its discount then is the
-    one due. A code typed on Stripe's page is checked now (minimum and once per customer;
-    Stripe itself refuses ended, expired and used-up codes). No code, or one the shop
+    one due. A code typed on Stripe's page is checked now (the minimum; Stripe itself
+    refuses ended, expired and used-up codes). Either way a code allowed once per customer
+    is due nothing when this address has paid with it before. No code, or one the shop
     never made: nothing is due.
     """
     if stripe_promotion_code_id is None:
@@ -210,11 +211,12 @@ def expected_discount(
     )
     if promotion is None:
         return ExpectedDiscount(0, None)
+    # Once per customer is the one rule the cart cannot check: the address comes from Stripe.
+    if email and promotion.once_per_customer and used_by(promotion.id, email):
+        return ExpectedDiscount(0, promotion)
     if order_promotion_id == promotion.id:
         return ExpectedDiscount(order_discount, promotion)
     if promotion.min_subtotal and subtotal < promotion.min_subtotal:
-        return ExpectedDiscount(0, promotion)
-    if email and promotion.once_per_customer and used_by(promotion.id, email):
         return ExpectedDiscount(0, promotion)
     return ExpectedDiscount(discount_for(promotion, subtotal), promotion)
 
