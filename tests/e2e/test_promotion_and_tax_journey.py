@@ -116,7 +116,7 @@ def test_a_customer_uses_the_demo_code_and_pays_californian_sales_tax(
     staff_page = staff.new_page()
     sign_in_staff(staff_page, base, demo_shop.staff["owner"])
     response = staff_page.request.get(f"{base}/admin/orders/export.csv")
-    rows = {r["number"]: r for r in csv.DictReader(io.StringIO(response.text()))}
+    rows = {r["order_number"]: r for r in csv.DictReader(io.StringIO(response.text()))}
     row = rows[order.number]
     assert row["promotion_code"] == WELCOME_CODE
     assert row["discount"] == format_major(discount, order.currency)
