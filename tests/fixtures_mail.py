@@ -15,9 +15,13 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+
+from shop.mail.models import OutboxMessage
 
 HOST = "127.0.0.1"
 
@@ -129,3 +133,15 @@ def smtp_server(app: Flask) -> Iterator[SmtpServer]:
             MAIL_TIMEOUT=5,
         )
         yield server
+
+
+def queued_mail(db: SQLAlchemy, kind: str) -> list[tuple[str, str]]:
+    """(to, text body) of every message of this kind in the outbox, oldest first."""
+    found = [
+        (m.to_address, m.body_text)
+        for m in db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
+        )
+    ]
+    db.session.rollback()
+    return found

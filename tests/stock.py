@@ -22,3 +22,14 @@ def off_the_ledger(db: SQLAlchemy) -> list[tuple[int, int, int]]:
         for record in db.session.scalars(sa.select(StockRecord).order_by(StockRecord.variant_id))
         if ledger.get(record.variant_id, 0) != record.on_hand
     ]
+
+
+def stock_figures(db: SQLAlchemy, variant_id: int) -> tuple[int, int]:
+    """(on hand, held by checkouts) of one size, read in a transaction that ends at once
+    (an open one would hold SQLite's lock a live server needs)."""
+    db.session.expire_all()
+    record = db.session.get(StockRecord, variant_id)
+    assert record is not None
+    figures = (record.on_hand, record.allocated)
+    db.session.rollback()
+    return figures

@@ -15,13 +15,13 @@ import pytest
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 
-from shop.inventory.models import StockRecord
 from shop.mail.models import OutboxMessage
 from shop.orders.models import Order, OrderStatus
 from tests.factories import make_product
 from tests.fixtures_live import LiveServer, Shopper
 from tests.fixtures_stripe import StripeSandbox
 from tests.html import visible_text
+from tests.stock import stock_figures
 
 LEFT = "You left the payment page. Nothing was charged, and your cart is as you left it."
 
@@ -40,16 +40,6 @@ def _statuses(db: SQLAlchemy) -> list[OrderStatus]:
     found = list(db.session.scalars(sa.select(Order.status).order_by(Order.id)))
     db.session.rollback()
     return found
-
-
-def _stock(db: SQLAlchemy, variant_id: int) -> tuple[int, int]:
-    """(on hand, held by checkouts)."""
-    db.session.expire_all()
-    record = db.session.get(StockRecord, variant_id)
-    assert record is not None
-    figures = (record.on_hand, record.allocated)
-    db.session.rollback()
-    return figures
 
 
 def _checkout(shopper: Shopper, cream: dict[str, Any], sandbox: StripeSandbox) -> tuple[str, str]:
@@ -74,7 +64,7 @@ def test_back_to_the_shop_expires_the_session_and_releases_the_hold_at_once(
     db: SQLAlchemy, shopper: Shopper, cream: dict[str, Any], stripe_sandbox: StripeSandbox
 ) -> None:
     session_id, cancel_url = _checkout(shopper, cream, stripe_sandbox)
-    assert _stock(db, cream["id"]) == (2, 2)
+    assert stock_figures(db, cream["id"]) == (2, 2)
     assert "Sold out" in _product_says(shopper, cream["slug"])
 
     # Stripe's webhooks wait, so what follows is the return's own doing.
@@ -95,13 +85,13 @@ def test_back_to_the_shop_expires_the_session_and_releases_the_hold_at_once(
 
     # The stock is back now, not in half an hour.
     assert _statuses(db) == [OrderStatus.CANCELLED]
-    assert _stock(db, cream["id"]) == (2, 0)
+    assert stock_figures(db, cream["id"]) == (2, 0)
     assert "Sold out" not in _product_says(shopper, cream["slug"])
     # Stripe's "expired" event, arriving now, changes nothing more.
     stripe_sandbox.flush()
     stripe_sandbox.wait_for_webhooks()
     assert _statuses(db) == [OrderStatus.CANCELLED]
-    assert _stock(db, cream["id"]) == (2, 0)
+    assert stock_figures(db, cream["id"]) == (2, 0)
 
     # The customer can try again: a fresh checkout of the same cart.
     again = shopper.checkout()
@@ -145,7 +135,7 @@ def test_a_forged_or_foreign_cancel_link_changes_nothing(
     assert _expires_sent(stripe_sandbox) == []
     assert stripe_sandbox.control("GET", f"sessions/{session_id}")["status"] == "open"
     assert _statuses(db) == [OrderStatus.PENDING]
-    assert _stock(db, cream["id"]) == (2, 2)
+    assert stock_figures(db, cream["id"]) == (2, 2)
 
 
 def test_a_declined_card_keeps_the_session_open_and_the_hold(
@@ -157,12 +147,12 @@ def test_a_declined_card_keeps_the_session_open_and_the_hold(
     stripe_sandbox.wait_for_webhooks()
     assert stripe_sandbox.control("GET", f"sessions/{session_id}")["status"] == "open"
     assert _statuses(db) == [OrderStatus.PENDING]
-    assert _stock(db, cream["id"]) == (2, 2)
+    assert stock_figures(db, cream["id"]) == (2, 2)
     # Another card still pays the same session.
     stripe_sandbox.pay(session_id, email="second-card@example.com")
     stripe_sandbox.wait_for_webhooks()
     assert _statuses(db) == [OrderStatus.PAID]
-    assert _stock(db, cream["id"]) == (0, 0)
+    assert stock_figures(db, cream["id"]) == (0, 0)
 
 
 def test_stripe_down_on_the_way_back_still_shows_the_cart_and_the_sweep_releases_later(
@@ -177,7 +167,7 @@ def test_stripe_down_on_the_way_back_still_shows_the_cart_and_the_sweep_releases
     assert LEFT in page
     assert "Barrier Cream" in page
     assert _statuses(db) == [OrderStatus.PENDING]  # nothing guessed: the sweep settles it
-    assert _stock(db, cream["id"]) == (2, 2)
+    assert stock_figures(db, cream["id"]) == (2, 2)
 
 
 def test_paid_then_back_releases_nothing_and_shows_the_order(
@@ -191,7 +181,7 @@ def test_paid_then_back_releases_nothing_and_shows_the_order(
     assert "/checkout/success" in back.url
     assert "is confirmed" in visible_text(back.text)
     assert _statuses(db) == [OrderStatus.PAID]
-    assert _stock(db, cream["id"]) == (0, 0)  # sold, never released
+    assert stock_figures(db, cream["id"]) == (0, 0)  # sold, never released
     stripe_sandbox.flush()
     stripe_sandbox.wait_for_webhooks()
     assert _statuses(db) == [OrderStatus.PAID]

@@ -14,12 +14,12 @@ import pytest
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 
-from shop.inventory.models import StockRecord
 from shop.orders.models import Order, OrderStatus
 from tests.cart.promotions import sandbox_promotion
 from tests.factories import make_product
 from tests.fixtures_live import LiveServer, Shopper
 from tests.fixtures_stripe import StripeSandbox
+from tests.stock import stock_figures
 
 
 @pytest.fixture
@@ -59,15 +59,6 @@ def orders(db: SQLAlchemy) -> list[tuple[OrderStatus, int, int, int, str | None,
     ]
     db.session.rollback()
     return found
-
-
-def stock(db: SQLAlchemy, variant_id: int) -> tuple[int, int]:
-    db.session.expire_all()
-    record = db.session.get(StockRecord, variant_id)
-    assert record is not None
-    figures = (record.on_hand, record.allocated)
-    db.session.rollback()
-    return figures
 
 
 def test_without_a_code_the_customer_may_type_one_on_stripes_page(
@@ -137,7 +128,7 @@ def test_a_code_stripe_no_longer_accepts_releases_the_hold_and_says_so(
     assert sent["status"] == 400
     [(status, *_)] = orders(db)
     assert status is OrderStatus.CANCELLED  # the redemption and the stock are released
-    assert stock(db, cream["id"]) == (10, 0)
+    assert stock_figures(db, cream["id"]) == (10, 0)
 
 
 RACERS = 6
@@ -177,4 +168,4 @@ def test_customers_racing_for_the_last_redemption_one_gets_it(
             assert destinations[n].endswith("/cart")
             assert "The code LASTONE has been used up." in shopper.cart_text()
         shopper.close()
-    assert stock(db, cream["id"]) == (10, 1)
+    assert stock_figures(db, cream["id"]) == (10, 1)

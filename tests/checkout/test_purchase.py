@@ -23,13 +23,13 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
 from shop.core.models import utcnow
-from shop.inventory.models import StockRecord
-from shop.mail.models import OutboxMessage
 from shop.orders.models import Order, OrderStatus
 from tests.factories import make_product
 from tests.fixtures_live import Shopper
+from tests.fixtures_mail import queued_mail
 from tests.fixtures_stripe import StripeSandbox
 from tests.html import visible_text
+from tests.stock import stock_figures
 
 
 @pytest.fixture
@@ -70,25 +70,6 @@ def _orders(db: SQLAlchemy) -> list[OrderFacts]:
     return found
 
 
-def _stock(db: SQLAlchemy, variant_id: int) -> tuple[int, int]:
-    db.session.expire_all()
-    record = db.session.get(StockRecord, variant_id)
-    assert record is not None
-    figures = (record.on_hand, record.allocated)
-    db.session.rollback()
-    return figures
-
-
-def _mail(db: SQLAlchemy, kind: str) -> list[tuple[str, str]]:
-    """(to, body) of every queued message of this kind."""
-    found = [
-        (m.to_address, m.body_text)
-        for m in db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == kind))
-    ]
-    db.session.rollback()
-    return found
-
-
 def _start(shopper: Shopper, cream: dict[str, Any], quantity: int = 2) -> str:
     assert shopper.add(cream["slug"], cream["sku"], quantity).status_code == 303
     response = shopper.checkout()
@@ -107,7 +88,7 @@ def test_a_whole_purchase_pays_once_sells_stock_and_mails_the_customer(
     assert pay_url.startswith(stripe_sandbox.url + "/pay/cs_test_")
     [order] = _orders(db)
     assert order.status is OrderStatus.PENDING
-    assert _stock(db, cream["variant_id"]) == (5, 2)  # held, not sold
+    assert stock_figures(db, cream["variant_id"]) == (5, 2)  # held, not sold
 
     # What Stripe received: our prices from the database, an idempotency key from the order.
     [created] = stripe_sandbox.requests(path="/v1/checkout/sessions", method="POST")
@@ -134,8 +115,8 @@ def test_a_whole_purchase_pays_once_sells_stock_and_mails_the_customer(
     assert order.status is OrderStatus.PAID
     assert order.email == "buyer@example.com"
     assert order.amount_paid == order.total == 2 * 2800 + 695
-    assert _stock(db, cream["variant_id"]) == (3, 0)  # sold exactly once
-    [(to, body)] = _mail(db, "order_paid")
+    assert stock_figures(db, cream["variant_id"]) == (3, 0)  # sold exactly once
+    [(to, body)] = queued_mail(db, "order_paid")
     assert to == "buyer@example.com"
     assert order.number in body
     status_link = next(w for w in body.split() if "/orders/" in w)
@@ -171,7 +152,7 @@ def test_a_double_click_makes_one_order_and_one_session(
         for r in stripe_sandbox.requests(path="/v1/checkout/sessions", method="POST")
     }
     assert len(sessions) == 1
-    assert _stock(db, cream["variant_id"]) == (5, 1)
+    assert stock_figures(db, cream["variant_id"]) == (5, 1)
 
 
 @pytest.mark.parametrize("mode", ["error_500", "timeout"])
@@ -193,7 +174,7 @@ def test_stripe_failing_at_checkout_releases_the_stock_and_says_so(
     assert "could not be started" not in said
     [order] = _orders(db)
     assert order.status is OrderStatus.CANCELLED
-    assert _stock(db, cream["variant_id"]) == (5, 0)  # no pending order keeps stock
+    assert stock_figures(db, cream["variant_id"]) == (5, 0)  # no pending order keeps stock
     assert "Barrier Cream" in shopper.cart_text()  # the cart is intact
 
 
@@ -218,7 +199,7 @@ def test_stripe_refusing_the_checkout_says_it_could_not_start_and_logs_why(
     assert "Barrier Cream" in cart  # the cart is intact
     [order] = _orders(db)
     assert order.status is OrderStatus.CANCELLED
-    assert _stock(db, cream["variant_id"]) == (5, 0)  # the hold is released
+    assert stock_figures(db, cream["variant_id"]) == (5, 0)  # the hold is released
     # A request an earlier test timed out on may be recorded late; this test's is the 400.
     sessions = stripe_sandbox.requests(path="/v1/checkout/sessions", method="POST")
     [refused] = [r for r in sessions if r["status"] != 500]
@@ -239,8 +220,8 @@ def test_duplicate_webhooks_fulfil_once(
     stripe_sandbox.wait_for_webhooks()
     [order] = _orders(db)
     assert order.status is OrderStatus.PAID
-    assert _stock(db, cream["variant_id"]) == (3, 0)
-    assert len(_mail(db, "order_paid")) == 1
+    assert stock_figures(db, cream["variant_id"]) == (3, 0)
+    assert len(queued_mail(db, "order_paid")) == 1
 
 
 def test_webhook_and_success_page_at_once_fulfil_once(
@@ -256,8 +237,8 @@ def test_webhook_and_success_page_at_once_fulfil_once(
     stripe_sandbox.wait_for_webhooks()
     [order] = _orders(db)
     assert order.status is OrderStatus.PAID
-    assert _stock(db, cream["variant_id"]) == (3, 0)
-    assert len(_mail(db, "order_paid")) == 1
+    assert stock_figures(db, cream["variant_id"]) == (3, 0)
+    assert len(queued_mail(db, "order_paid")) == 1
 
 
 def test_delayed_payment_events_out_of_order_end_paid(
@@ -271,7 +252,7 @@ def test_delayed_payment_events_out_of_order_end_paid(
     stripe_sandbox.wait_for_webhooks()
     [order] = _orders(db)
     assert order.status is OrderStatus.PAID
-    assert _stock(db, cream["variant_id"]) == (3, 0)
+    assert stock_figures(db, cream["variant_id"]) == (3, 0)
 
 
 def test_a_made_up_return_link_is_404_and_never_reaches_stripe(
@@ -302,7 +283,7 @@ def test_stripe_down_when_the_customer_returns_says_so_and_the_webhook_still_pay
     stripe_sandbox.flush()
     stripe_sandbox.wait_for_webhooks()
     assert _orders(db)[0].status is OrderStatus.PAID
-    assert _stock(db, cream["variant_id"]) == (3, 0)
+    assert stock_figures(db, cream["variant_id"]) == (3, 0)
 
 
 def test_a_failed_delayed_payment_cancels_and_releases(
@@ -317,7 +298,7 @@ def test_a_failed_delayed_payment_cancels_and_releases(
     stripe_sandbox.control("POST", f"sessions/{session_id}/async", {"outcome": "failed"})
     stripe_sandbox.wait_for_webhooks()
     assert _orders(db)[0].status is OrderStatus.CANCELLED
-    assert _stock(db, cream["variant_id"]) == (5, 0)
+    assert stock_figures(db, cream["variant_id"]) == (5, 0)
 
 
 def test_an_expired_checkout_gives_the_stock_back_and_a_late_expiry_changes_nothing(
@@ -327,7 +308,7 @@ def test_an_expired_checkout_gives_the_stock_back_and_a_late_expiry_changes_noth
     stripe_sandbox.expire(session_id)
     stripe_sandbox.wait_for_webhooks()
     assert _orders(db)[0].status is OrderStatus.EXPIRED
-    assert _stock(db, cream["variant_id"]) == (5, 0)
+    assert stock_figures(db, cream["variant_id"]) == (5, 0)
 
     # A paid order, then an "expired" event for it (late, or replayed): nothing changes.
     again = shopper.checkout()  # the cart still holds the two units
@@ -341,7 +322,7 @@ def test_an_expired_checkout_gives_the_stock_back_and_a_late_expiry_changes_noth
     _post_signed(shopper, stripe_sandbox, replay)
     orders = _orders(db)
     assert [o.status for o in orders] == [OrderStatus.EXPIRED, OrderStatus.PAID]
-    assert _stock(db, cream["variant_id"]) == (3, 0)
+    assert stock_figures(db, cream["variant_id"]) == (3, 0)
 
 
 def _post_signed(shopper: Shopper, stripe_sandbox: StripeSandbox, event: dict[str, Any]) -> int:
@@ -386,7 +367,7 @@ def test_forged_stale_or_missing_signatures_are_refused_and_change_nothing(
     response = shopper.http.post(shopper.base + "/stripe/webhook", data=payload, headers=headers)
     assert response.status_code == 400
     assert _orders(db)[0].status is OrderStatus.PENDING
-    assert _stock(db, cream["variant_id"]) == (5, 2)
+    assert stock_figures(db, cream["variant_id"]) == (5, 2)
 
 
 def test_a_handler_that_dies_half_way_rolls_back_and_the_retry_fulfils_once(
@@ -418,8 +399,8 @@ def test_a_handler_that_dies_half_way_rolls_back_and_the_retry_fulfils_once(
     assert statuses[-1] == 200
     [order] = _orders(db)
     assert order.status is OrderStatus.PAID
-    assert _stock(db, cream["variant_id"]) == (3, 0)
-    assert len(_mail(db, "order_paid")) == 1
+    assert stock_figures(db, cream["variant_id"]) == (3, 0)
+    assert len(queued_mail(db, "order_paid")) == 1
 
 
 def test_an_amount_that_does_not_match_holds_the_order_for_review(
@@ -434,8 +415,8 @@ def test_an_amount_that_does_not_match_holds_the_order_for_review(
     [order] = _orders(db)
     assert order.status is OrderStatus.REVIEW
     assert order.review_reason == "total 696 expected, 6295 charged"  # two creams and shipping
-    assert _stock(db, cream["variant_id"]) == (5, 2)  # nothing sold or shipped
-    assert _mail(db, "order_paid") == []
+    assert stock_figures(db, cream["variant_id"]) == (5, 2)  # nothing sold or shipped
+    assert queued_mail(db, "order_paid") == []
 
 
 def test_release_expired_settles_a_checkout_whose_webhook_never_came(
@@ -455,7 +436,7 @@ def test_release_expired_settles_a_checkout_whose_webhook_never_came(
     result = app.test_cli_runner().invoke(args=["orders", "release-expired"])
     assert "Settled 1 expired checkout" in result.output
     assert _orders(db)[0].status is OrderStatus.EXPIRED
-    assert _stock(db, cream["variant_id"]) == (5, 0)
+    assert stock_figures(db, cream["variant_id"]) == (5, 0)
     assert any(
         r["path"] == f"/v1/checkout/sessions/{session_id}" for r in stripe_sandbox.requests()
     )

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 import stripe
 from flask_sqlalchemy import SQLAlchemy
 
-from shop.mail.models import OutboxMessage
 from shop.orders.models import Order, OrderStatus
 from tests.fixtures_live import Shopper
 from tests.fixtures_staff import PASSWORD
@@ -66,16 +65,6 @@ def order_figures(db: SQLAlchemy) -> OrderFigures:
         o.promotion_id,
         o.review_reason,
     )
-    db.session.rollback()
-    return found
-
-
-def mails(db: SQLAlchemy, kind: str) -> list[tuple[str, str]]:
-    """(to, body) of every queued message of this kind."""
-    found = [
-        (m.to_address, m.body_text)
-        for m in db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == kind))
-    ]
     db.session.rollback()
     return found
 

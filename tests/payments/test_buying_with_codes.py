@@ -18,11 +18,11 @@ from shop.extensions import db as shop_db
 from shop.promotions.services import PromotionRules, create_promotion
 from tests.factories import make_product
 from tests.fixtures_live import Shopper
+from tests.fixtures_mail import queued_mail
 from tests.fixtures_stripe import StripeSandbox
 from tests.payments.buying import (
     US_ADDRESS,
     created_session_params,
-    mails,
     order_figures,
 )
 
@@ -95,7 +95,7 @@ def test_a_fixed_code_with_tax_on_is_charged_and_recorded_as_stripe_computed_it(
     assert order.status.value == "paid"
     assert (order.discount, order.tax, order.promotion_code) == (500, tax, "SAVE5")
     assert order.total == order.amount_paid == subtotal - 500 + SHIPPING + tax
-    [(to, body)] = mails(db, "order_paid")
+    [(to, body)] = queued_mail(db, "order_paid")
     assert to == "buyer@example.com"
     assert "Discount (SAVE5)" in body
     assert "-$5.00" in body
@@ -134,7 +134,7 @@ def test_a_percentage_code_with_tax_off_is_charged_without_tax(
     assert order.status.value == "paid"
     assert (order.discount, order.tax, order.promotion_code) == (discount, 0, "GLOW15")
     assert order.amount_paid == CREAM_PRICE - discount + SHIPPING
-    [(_, body)] = mails(db, "order_paid")
+    [(_, body)] = queued_mail(db, "order_paid")
     assert "Discount (GLOW15)" in body
     assert "Tax" not in body
     exported = _export(app)

@@ -18,9 +18,10 @@ from shop.inventory.models import StockAdjustment
 from shop.orders.models import OrderStatus
 from tests.factories import make_product
 from tests.fixtures_live import Shopper
+from tests.fixtures_mail import queued_mail
 from tests.fixtures_stripe import StripeSandbox
 from tests.html import visible_text
-from tests.payments.buying import FRED, mails, order_figures, staff_signed_in, start
+from tests.payments.buying import FRED, order_figures, staff_signed_in, start
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def test_a_refund_with_restock_puts_the_units_back_once_and_mails_the_amount(
     assert _stock_row(bought) == (5, 0, 5)
     assert len(_returned(db)) == 1
 
-    refunded = [body for to, body in mails(db, "order_refunded") if to == "buyer@example.com"]
+    refunded = [body for to, body in queued_mail(db, "order_refunded") if to == "buyer@example.com"]
     assert len(refunded) == 2
     assert "We have refunded $10.50 to the card you paid with" in refunded[0]
     assert "We have refunded $52.45 to the card you paid with" in refunded[1]
@@ -155,6 +156,6 @@ def test_a_refund_without_restock_leaves_the_stock_as_it_is(
     assert order_figures(db).status is OrderStatus.REFUNDED
     assert _stock_row(bought) == (3, 0, 3)
     assert _returned(db) == []
-    [(to, body)] = mails(db, "order_refunded")
+    [(to, body)] = queued_mail(db, "order_refunded")
     assert to == "buyer@example.com"
     assert "We have refunded $62.95 to the card you paid with" in body

@@ -19,24 +19,24 @@ from flask_sqlalchemy import SQLAlchemy
 
 from shop.accounts.models import StaffRole
 from shop.core.models import utcnow
-from shop.inventory.models import StockRecord
 from shop.orders.models import Order, OrderStatus
 from shop.promotions.models import Promotion
 from tests.factories import make_product
 from tests.fixtures_live import Shopper
+from tests.fixtures_mail import queued_mail
 from tests.fixtures_stripe import StripeSandbox
 from tests.html import visible_text
 from tests.payments.buying import (
     FRED,
     charge_extra,
     created_session_params,
-    mails,
     order_figures,
     pay_and_hold,
     post_signed,
     staff_signed_in,
     start,
 )
+from tests.stock import stock_figures
 
 CREAM_PRICE, SERUM_PRICE, SHIPPING = 2800, 1200, 695
 
@@ -53,15 +53,6 @@ def shelf(db: SQLAlchemy) -> dict[str, Any]:
     }
     db.session.commit()
     return facts
-
-
-def _stock(db: SQLAlchemy, variant_id: int) -> tuple[int, int]:
-    db.session.expire_all()
-    record = db.session.get(StockRecord, variant_id)
-    assert record is not None
-    figures = (record.on_hand, record.allocated)
-    db.session.rollback()
-    return figures
 
 
 def _lines_by_name(params: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -92,7 +83,7 @@ def test_without_automatic_tax_stripe_is_not_asked_for_tax_and_the_order_is_paid
     order = order_figures(db)
     assert order.status is OrderStatus.PAID
     assert (order.tax, order.total, order.amount_paid) == (0, 3495, 3495)
-    assert _stock(db, variant_id) == (4, 0)
+    assert stock_figures(db, variant_id) == (4, 0)
 
 
 def test_automatic_tax_sends_each_products_tax_code_and_a_taxed_order_is_paid_not_reviewed(
@@ -130,9 +121,9 @@ def test_automatic_tax_sends_each_products_tax_code_and_a_taxed_order_is_paid_no
     assert order.review_reason is None
     assert order.tax == tax > 0
     assert order.total == order.amount_paid == session["amount_total"]
-    assert _stock(db, cream_id) == (3, 0)
-    assert _stock(db, serum_id) == (4, 0)
-    [(to, _body)] = mails(db, "order_paid")
+    assert stock_figures(db, cream_id) == (3, 0)
+    assert stock_figures(db, serum_id) == (4, 0)
+    [(to, _body)] = queued_mail(db, "order_paid")
     assert to == "buyer@example.com"
 
 
@@ -163,11 +154,11 @@ def test_tax_the_shop_did_not_ask_for_is_accepted_only_when_stripe_tax_computed_
     assert (order.status, order.review_reason) == (status, reason)
     if status is OrderStatus.PAID:
         assert (order.tax, order.total) == (123, CREAM_PRICE + SHIPPING + 123)
-        assert _stock(db, variant_id) == (4, 0)
+        assert stock_figures(db, variant_id) == (4, 0)
     else:
         assert (order.tax, order.total) == (0, CREAM_PRICE + SHIPPING)
-        assert _stock(db, variant_id) == (5, 1)  # still held, nothing sold
-        assert mails(db, "order_paid") == []
+        assert stock_figures(db, variant_id) == (5, 1)  # still held, nothing sold
+        assert queued_mail(db, "order_paid") == []
 
 
 @pytest.fixture
@@ -225,8 +216,8 @@ def test_a_wrong_discount_goes_to_review_and_the_admin_order_page_says_which_par
     assert order.status is OrderStatus.REVIEW
     assert order.review_reason == "discount 500 expected, 900 charged"
     assert (order.discount, order.promotion_code, order.amount_paid) == (0, None, None)
-    assert _stock(db, variant_id) == (5, 1)  # held, not sold
-    assert mails(db, "order_paid") == []
+    assert stock_figures(db, variant_id) == (5, 1)  # held, not sold
+    assert queued_mail(db, "order_paid") == []
 
     staff = staff_signed_in(shopper.base)
     try:
@@ -259,6 +250,6 @@ def test_the_expiry_sweep_fulfils_a_paid_checkout_whose_webhook_was_lost(
     order = order_figures(db)
     assert order.status is OrderStatus.PAID
     assert (order.total, order.amount_paid, order.tax) == (3495, 3495, 0)
-    assert _stock(db, variant_id) == (4, 0)
-    [(to, _body)] = mails(db, "order_paid")
+    assert stock_figures(db, variant_id) == (4, 0)
+    [(to, _body)] = queued_mail(db, "order_paid")
     assert to == "buyer@example.com"
