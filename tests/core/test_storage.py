@@ -99,9 +99,9 @@ def s3_endpoint() -> Iterator[str]:
             _out, err = server.communicate()
             skip_or_fail(f"moto's S3 server exited at start: {err.decode(errors='replace')[-500:]}")
         try:
-            requests.get(url, timeout=1)
+            requests.get(url, timeout=5)
             break
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or too busy starting to answer
             if time.monotonic() > deadline:
                 server.kill()
                 server.communicate()
