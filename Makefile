@@ -39,7 +39,7 @@ install-dev: $(VENV)/.dev-installed
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load
-	HOST=$(HOST) PORT=$(PORT) $(PY) -m shop.devserver
+	HOST=$(HOST) PORT=$(PORT) PYTHONPATH=. $(PY) scripts/devserver.py
 
 ## test: ruff (lint and format), mypy, bandit, then pytest on SQLite and PostgreSQL
 test: install-dev lint typecheck security pytest
@@ -51,9 +51,10 @@ lint: install-dev
 typecheck: install-dev
 	$(VENV)/bin/mypy
 
-## security: bandit on the package, failing on any medium or high finding (see [tool.bandit])
+## security: bandit on what serves requests (the shop, the Stripe sandbox and the dev server
+## that runs both), failing on any medium or high finding (see [tool.bandit])
 security: install-dev
-	$(VENV)/bin/bandit -q -c pyproject.toml -r shop -ll
+	$(VENV)/bin/bandit -q -c pyproject.toml -r shop stripe_sandbox scripts/devserver.py -ll
 
 pytest: install-dev browser node-tools
 	$(VENV)/bin/pytest -n auto

@@ -214,7 +214,7 @@ def start_sandbox(procs: Processes, workdir: Path, shop_port: int, secret: str) 
         [
             str(VENV_BIN / "python"),
             "-m",
-            "shop.sandbox",
+            "stripe_sandbox",
             f"--port={port}",
             f"--webhook-url=https://127.0.0.1:{shop_port}/stripe/webhook",
             f"--webhook-secret={secret}",

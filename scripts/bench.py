@@ -602,7 +602,7 @@ def start_stack(
         [
             str(VENV_BIN / "python"),
             "-m",
-            "shop.sandbox",
+            "stripe_sandbox",
             f"--port={sandbox_port}",
             f"--webhook-url={base}/stripe/webhook",
             f"--webhook-secret={secret}",

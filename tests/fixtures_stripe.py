@@ -36,7 +36,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from shop.sandbox.app import (
+from stripe_sandbox.app import (
     SandboxSettings,
     close_sandbox,
     create_sandbox_app,

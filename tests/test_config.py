@@ -10,7 +10,7 @@ import pytest
 from shop import create_app
 from shop.config import ConfigError, load_config
 from shop.payments.shipping_countries import STRIPE_SHIPPING_COUNTRIES
-from shop.sandbox.core import default_shared_dir
+from stripe_sandbox.core import default_shared_dir
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,7 @@
 """The demo's promotion codes: one for everyone and one for a column answer's readers.
 
 They are stored without Stripe ids, because Stripe (or the local sandbox) need not be
-running when the demo loads; `promotions sync` (which `python -m shop.devserver` runs right
+running when the demo loads; `promotions sync` (which `scripts/devserver.py` runs right
 after it starts the sandbox) makes them at Stripe.
 """
 

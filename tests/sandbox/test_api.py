@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import stripe
 
-from shop.sandbox.core import default_shared_dir
+from stripe_sandbox.core import default_shared_dir
 from tests.conftest import skip_or_fail
 from tests.fixtures_stripe import StripeSandbox, http
 from tests.sandbox.helpers import CANCEL_URL, SUBTOTAL, SUCCESS_URL, session_params

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 import stripe
 
-from shop.sandbox.core import default_shared_dir
+from stripe_sandbox.core import default_shared_dir
 from tests.conftest import skip_or_fail
 from tests.fixtures_stripe import StripeSandbox, http
 from tests.sandbox.helpers import SUBTOTAL, promotion_code, session_params

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 import stripe
 
-from shop.sandbox.core import default_shared_dir
-from shop.sandbox.errors import ParamError
-from shop.sandbox.fixtures import FIXTURES_FILE
-from shop.sandbox.formdata import decode_form, listify
-from shop.sandbox.spec import Spec
+from stripe_sandbox.core import default_shared_dir
+from stripe_sandbox.errors import ParamError
+from stripe_sandbox.fixtures import FIXTURES_FILE
+from stripe_sandbox.formdata import decode_form, listify
+from stripe_sandbox.spec import Spec
 from tests.conftest import skip_or_fail
 from tests.fixtures_stripe import StripeSandbox
 from tests.sandbox.helpers import session_params

@@ -90,7 +90,7 @@ def test_codes_and_tax_without_the_shared_dir(bare_sandbox: StripeSandbox) -> No
 
 def test_command_line_serves_and_says_where(tmp_path: Path) -> None:
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "shop.sandbox", "--port", "0", "--shared-dir", str(tmp_path)],
+        [sys.executable, "-m", "stripe_sandbox", "--port", "0", "--shared-dir", str(tmp_path)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shop.sandbox.tax import rate_for, tax_for
+from stripe_sandbox.tax import rate_for, tax_for
 
 
 @pytest.mark.parametrize(

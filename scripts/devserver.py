@@ -1,10 +1,14 @@
-"""`python -m shop.devserver`: what `make run` serves.
+"""`PYTHONPATH=. python scripts/devserver.py`: what `make run` serves.
 
 The shop on http://127.0.0.1:5000 and, when no `STRIPE_SECRET_KEY` is set, the local
 Stripe sandbox on http://127.0.0.1:12111 in the same process, wired together: the shop's
 `STRIPE_API_BASE` points at the sandbox and the sandbox posts its signed webhooks back to
 the shop. A small background loop does what cron does in production: settles expired
 checkouts and sends queued mail. Ctrl+C stops everything.
+
+It lives outside `shop/` because it is the one place that runs the shop and the sandbox
+together: neither package imports the other. Both are imported from the repository root
+(`PYTHONPATH=.`); the sandbox is not part of the shop's wheel.
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ from werkzeug.serving import make_server, run_simple
 
 from shop import create_app
 
+# Under "shop", whose handler create_app() sets up, so these warnings show beside the shop's.
 logger = logging.getLogger("shop.devserver")
 HOUSEKEEPING_SECONDS = 60
 
 
 def _start_sandbox(host: str, port: int, sandbox_port: int) -> None:
-    from shop.sandbox.app import create_sandbox_app
-    from shop.sandbox.core import SandboxSettings
+    from stripe_sandbox.app import create_sandbox_app
+    from stripe_sandbox.core import SandboxSettings
 
     secret = "whsec_" + secrets.token_hex(16)
     os.environ.update(
@@ -33,7 +38,7 @@ def _start_sandbox(host: str, port: int, sandbox_port: int) -> None:
         STRIPE_WEBHOOK_SECRET=secret,
         STRIPE_SANDBOX_BANNER="1",
     )
-    # The sandbox computes sales tax from the address typed on its page (shop/sandbox/tax.py),
+    # The sandbox computes sales tax from the address typed on its page (stripe_sandbox/tax.py),
     # so a newcomer sees it; SHOP_AUTOMATIC_TAX=0 turns it off.
     os.environ.setdefault("SHOP_AUTOMATIC_TAX", "1")
     sandbox = create_sandbox_app(

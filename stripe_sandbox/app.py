@@ -3,7 +3,7 @@
 It is separate from the shop's app: the API under `/v1`, the pay page under `/pay`, the
 control API under `/_sandbox`. State lives in memory in a `Sandbox` kept in
 `app.extensions["stripe_sandbox"]`; call `close_sandbox(app)` when done, to stop its
-webhook thread. Run it with `python -m shop.sandbox`.
+webhook thread. Run it with `python -m stripe_sandbox`.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ def default_shared_dir() -> Path | None:
     path = (
         Path(configured)
         if configured
-        else Path(__file__).resolve().parents[3] / "shared" / "stripe"
+        else Path(__file__).resolve().parents[2] / "shared" / "stripe"
     )
     return path if path.is_dir() else None
 

@@ -1,4 +1,4 @@
-"""Serve the Stripe sandbox: `python -m shop.sandbox --port 12111 --webhook-url ...`."""
+"""Serve the Stripe sandbox: `python -m stripe_sandbox --port 12111 --webhook-url ...`."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class QuietRequestHandler(WSGIRequestHandler):
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Read the command line."""
     parser = argparse.ArgumentParser(
-        prog="python -m shop.sandbox", description="A local Stripe-compatible server."
+        prog="python -m stripe_sandbox", description="A local Stripe-compatible server."
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=12111, help="0 picks a free port")
