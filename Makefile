@@ -80,7 +80,7 @@ audit: install browser node-tools
 ## (installs Debian's wrk with apt when it is missing; BENCH_ARGS=--quick for a short try)
 bench: install
 	$(call apt_install,wrk,wrk,for the benchmark)
-	$(PY) scripts/bench.py $(BENCH_ARGS)
+	PYTHONPATH=scripts $(PY) -m bench $(BENCH_ARGS)
 
 ## attack: sqlmap and wapiti3 against the demo shop under gunicorn over HTTPS, on 127.0.0.1
 ## only (about 13 minutes, bounded); fails on any finding, else writes the figures into README.md.

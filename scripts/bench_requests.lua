@@ -1,11 +1,11 @@
--- wrk script for `make bench` (scripts/bench.py writes the request file):
+-- wrk script for `make bench` (scripts/bench/load.py writes the request file):
 --
 --   wrk -t2 -c16 -d10s -s scripts/bench_requests.lua http://127.0.0.1:PORT -- FILE THREADS
 --
 -- FILE has one request a line, four fields separated by tabs: method, path, headers
 -- ("Name: value" pairs separated by the byte 0x1e) and body (may be empty). Each thread
 -- starts at its own place in the list and rotates through all of it, one request after
--- another. done() prints one line "BENCH_RESULT {json}" with the figures bench.py reads.
+-- another. done() prints one line "BENCH_RESULT {json}" with the figures bench/load.py reads.
 
 local counter = 0
 local requests = {}

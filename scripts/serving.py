@@ -1,4 +1,4 @@
-"""Starting local servers for the scripts (`audit.py`, `bench.py`, `attack.py`): processes
+"""Starting local servers for the scripts (`audit.py`, `bench/`, `attack.py`): processes
 stopped on the way out, a free port, gunicorn's flags, the shop's environment, and waiting
 until a server answers."""
 
