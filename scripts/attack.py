@@ -61,6 +61,7 @@ from serving import (
     markdown_table,
     process_env,
     replace_between,
+    start_stripe_sandbox,
     tail,
     text_table,
     wait_until_up,
@@ -205,26 +206,6 @@ def start_shop(
     )
     wait_until_up(base + "/healthz", master, 120, errors, tls)
     return Shop(base, master, access, errors, tls)
-
-
-def start_sandbox(procs: Processes, workdir: Path, shop_port: int, secret: str) -> str:
-    port = free_port()
-    log = workdir / "sandbox.log"
-    proc = procs.start(
-        [
-            str(VENV_BIN / "python"),
-            "-m",
-            "stripe_sandbox",
-            f"--port={port}",
-            f"--webhook-url=https://127.0.0.1:{shop_port}/stripe/webhook",
-            f"--webhook-secret={secret}",
-            "--quiet",
-        ],
-        log,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_until_up(url + "/_sandbox/webhooks", proc, 60, log)
-    return url
 
 
 class Browser:
@@ -698,7 +679,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             prepare(workdir, password)
             make_certificate(workdir)
             port = free_port()
-            sandbox = start_sandbox(procs, workdir, port, secret)
+            webhook_url = f"https://127.0.0.1:{port}/stripe/webhook"
+            sandbox = start_stripe_sandbox(procs, workdir / "sandbox.log", webhook_url, secret)
 
             if "brute" in phases:
                 shop = start_shop(procs, workdir, sandbox, secret, port, limits=True)

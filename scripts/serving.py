@@ -1,6 +1,6 @@
 """Starting local servers for the scripts (`audit.py`, `bench/`, `attack.py`): processes
-stopped on the way out, a free port, gunicorn's flags, the shop's environment, and waiting
-until a server answers."""
+stopped on the way out, a free port, gunicorn's flags, the shop's environment, the Stripe
+sandbox, and waiting until a server answers."""
 
 from __future__ import annotations
 
@@ -117,6 +117,27 @@ def interrupts_as_keyboard() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def start_stripe_sandbox(procs: Processes, log: Path, webhook_url: str, secret: str) -> str:
+    """Start the Stripe sandbox (`python -m stripe_sandbox`, from the repository root) on a free
+    port, posting signed webhooks to `webhook_url`; return its URL once it answers."""
+    port = free_port()
+    proc = procs.start(
+        [
+            str(VENV_BIN / "python"),
+            "-m",
+            "stripe_sandbox",
+            f"--port={port}",
+            f"--webhook-url={webhook_url}",
+            f"--webhook-secret={secret}",
+            "--quiet",
+        ],
+        log,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_until_up(url + "/_sandbox/webhooks", proc, 60, log)
+    return url
 
 
 def free_port() -> int:

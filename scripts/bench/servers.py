@@ -14,7 +14,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from serving import VENV_BIN, Processes, free_port, gunicorn_args, process_env, tail, wait_until_up
+from serving import (
+    Processes,
+    free_port,
+    gunicorn_args,
+    process_env,
+    start_stripe_sandbox,
+    tail,
+    wait_until_up,
+)
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -79,23 +87,11 @@ def start_stack(
     procs: Processes, engine: Engine, options: argparse.Namespace, cache_off: bool, tag: str
 ) -> tuple[Stack, dict[str, str]]:
     """Start the sandbox and the shop under gunicorn; return them and the shop's settings."""
-    port, sandbox_port = free_port(), free_port()
-    base, sandbox_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
     secret = "whsec_" + secrets.token_hex(16)
     log = engine.workdir / f"sandbox-{tag}.log"
-    sandbox = procs.start(
-        [
-            str(VENV_BIN / "python"),
-            "-m",
-            "stripe_sandbox",
-            f"--port={sandbox_port}",
-            f"--webhook-url={base}/stripe/webhook",
-            f"--webhook-secret={secret}",
-            "--quiet",
-        ],
-        log,
-    )
-    wait_until_up(sandbox_url + "/_sandbox/webhooks", sandbox, 60, log)
+    sandbox_url = start_stripe_sandbox(procs, log, f"{base}/stripe/webhook", secret)
     settings = shop_settings(engine, base, sandbox_url, secret, cache_off)
     log = engine.workdir / f"gunicorn-{tag}.log"
     master = procs.start(
