@@ -53,17 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from shop import models  # noqa: F401  (registers every table with the metadata)
     from shop.accounts import init_accounts
     from shop.accounts.views import bp as accounts_bp
-    from shop.admin.answers import init_answers_admin
-    from shop.admin.dashboard import init_dashboard_admin
-    from shop.admin.linking import init_linking_admin
-    from shop.admin.orders import init_orders_admin
-    from shop.admin.pages import init_pages_admin
-    from shop.admin.products import init_products_admin
-    from shop.admin.promotions import init_promotions_admin
-    from shop.admin.questions import init_questions_admin
-    from shop.admin.records import init_records_admin
-    from shop.admin.staff import init_staff_admin
-    from shop.admin.stock import init_stock_admin
+    from shop.admin import init_app as init_admin
     from shop.cart import register_cart
     from shop.catalog.views import bp as catalog_bp
     from shop.checkout.views import bp as checkout_bp
@@ -86,17 +76,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_health(app)
     init_accounts(app)
     app.register_blueprint(accounts_bp)
-    init_stock_admin(app)
-    init_orders_admin(app)
-    init_questions_admin(app)
-    init_dashboard_admin(app)
-    init_products_admin(app)
-    init_answers_admin(app)
-    init_linking_admin(app)
-    init_pages_admin(app)
-    init_promotions_admin(app)
-    init_staff_admin(app)
-    init_records_admin(app)
+    init_admin(app)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(editorial_bp)
     app.register_blueprint(links_bp)

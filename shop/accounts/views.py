@@ -18,7 +18,7 @@ bp = Blueprint("accounts", __name__, url_prefix="/admin")
 
 def _safe_next(target: str | None) -> str:
     """Return `target` if it is a path inside /admin/, else the staff home page."""
-    return safe_next(target, inside="/admin/") or url_for("admin_dashboard.home")
+    return safe_next(target, inside="/admin/") or url_for("admin.dashboard.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -75,6 +75,6 @@ def password() -> str | BaseResponse:
             session.clear()
             login_user(user)
             flash("Your password has been changed.")
-            return redirect(url_for("admin_dashboard.home"), code=303)
+            return redirect(url_for("admin.dashboard.home"), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("accounts/password.html", form=form), status  # type: ignore[return-value]

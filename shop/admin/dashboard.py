@@ -28,7 +28,7 @@ from shop.inventory.models import StockRecord
 from shop.links.reports import PAID_STATUSES, answer_figures
 from shop.orders.models import Order, OrderStatus
 
-bp = Blueprint("admin_dashboard", __name__, url_prefix="/admin")
+bp = Blueprint("dashboard", __name__)  # at the admin's own root, /admin/
 
 CHART_DAYS = 30
 WAITING_ROWS = 10
@@ -41,25 +41,24 @@ ACTION_RE = re.compile(r"[a-z][a-z0-9_.]{0,59}")
 ACTOR_MAX = 254
 # The dashboard is the staff home: the things staff start most often, for the roles that may.
 SHORTCUTS = (
-    ("New answer", "admin_answers.new", (StaffRole.EDITOR,)),
-    ("New product", "admin_products.new", (StaffRole.EDITOR,)),
-    ("Stocktake", "admin_stock.bulk", (StaffRole.FULFILMENT,)),
+    ("New answer", "admin.answers.new", (StaffRole.EDITOR,)),
+    ("New product", "admin.products.new", (StaffRole.EDITOR,)),
+    ("Stocktake", "admin.stock.bulk", (StaffRole.FULFILMENT,)),
 )
 
 
-def init_dashboard_admin(app: Flask) -> None:
-    """Register the dashboard (also the staff home, /admin/) and the audit log and their places
-    in the admin navigation."""
-    app.register_blueprint(bp)
+def register_sections(app: Flask) -> None:
+    """List the dashboard (also the staff home, /admin/) and the audit log in the admin
+    navigation."""
     register_section(
         app,
-        "admin_dashboard.dashboard",
+        "admin.dashboard.dashboard",
         "Dashboard",
         (StaffRole.EDITOR, StaffRole.FULFILMENT),
         "sales, top answers, what needs doing",
     )
     register_section(
-        app, "admin_dashboard.audit", "Audit log", (StaffRole.OWNER,), "every staff change"
+        app, "admin.dashboard.audit", "Audit log", (StaffRole.OWNER,), "every staff change"
     )
 
 
@@ -163,7 +162,7 @@ def _shortcuts() -> list[tuple[str, str]]:
 def _order_url(order_id: int) -> str | None:
     """The order's admin page, once the orders screens are installed."""
     try:
-        return url_for("admin_orders.detail", order_id=order_id)
+        return url_for("admin.orders.detail", order_id=order_id)
     except BuildError:
         return None
 

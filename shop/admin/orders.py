@@ -49,7 +49,7 @@ from shop.orders.tracking import CARRIERS
 from shop.payments.exceptions import PaymentError, PaymentUnavailable, RefundRefused
 from shop.payments.settle import REFUNDABLE, request_refund
 
-bp = Blueprint("admin_orders", __name__, url_prefix="/admin/orders")
+bp = Blueprint("orders", __name__, url_prefix="/orders")
 
 PER_PAGE = 50
 QUERY_MAX = 100
@@ -57,12 +57,11 @@ AUDIT_ROWS = 200
 FULFILLABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED})
 
 
-def init_orders_admin(app: Flask) -> None:
-    """Register the order screens and their place in the admin navigation."""
-    app.register_blueprint(bp)
+def register_sections(app: Flask) -> None:
+    """List the order screens in the admin navigation."""
     register_section(
         app,
-        "admin_orders.index",
+        "admin.orders.index",
         "Orders",
         (StaffRole.FULFILMENT,),
         "find, fulfil, refund and export orders",
@@ -217,7 +216,7 @@ def fulfil(order_id: int) -> tuple[str, int] | BaseResponse:
         return _detail(order_id, fulfil_form=form, status=400)
     deliver_queued_now()
     flash(f"Order {number} is marked fulfilled; the customer has been emailed.", "success")
-    return redirect(url_for("admin_orders.detail", order_id=order_id), code=303)
+    return redirect(url_for("admin.orders.detail", order_id=order_id), code=303)
 
 
 @bp.post("/<int:order_id>/refund")
@@ -256,11 +255,11 @@ def refund(order_id: int) -> tuple[str, int] | BaseResponse:
             "as Stripe refunds it once.",
             "error",
         )
-        return redirect(url_for("admin_orders.detail", order_id=order_id), code=303)
+        return redirect(url_for("admin.orders.detail", order_id=order_id), code=303)
     except PaymentError as exc:
         db.session.rollback()
         flash(f"Stripe did not refund order {number}; nothing was refunded. {exc.message}", "error")
-        return redirect(url_for("admin_orders.detail", order_id=order_id), code=303)
+        return redirect(url_for("admin.orders.detail", order_id=order_id), code=303)
     shown = format_money(amount, currency)
     units = sum(done.restocked.values())
     audit.record(
@@ -290,4 +289,4 @@ def refund(order_id: int) -> tuple[str, int] | BaseResponse:
         f"the order updates when Stripe confirms it.{back}",
         "success",
     )
-    return redirect(url_for("admin_orders.detail", order_id=order_id), code=303)
+    return redirect(url_for("admin.orders.detail", order_id=order_id), code=303)

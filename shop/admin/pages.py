@@ -34,19 +34,18 @@ from shop.pages.services import (
     update_page,
 )
 
-bp = Blueprint("admin_pages", __name__, url_prefix="/admin/pages")
+bp = Blueprint("pages", __name__, url_prefix="/pages")
 
 AUDIT_ROWS = 50
 VERSION_MAX = 2**31 - 1
 Rendered = tuple[str, int]
 
 
-def init_pages_admin(app: Flask) -> None:
-    """Register the page editor and list it in the admin navigation for editors."""
-    app.register_blueprint(bp)
+def register_sections(app: Flask) -> None:
+    """List the page editor in the admin navigation for editors."""
     register_section(
         app,
-        "admin_pages.index",
+        "admin.pages.index",
         "Pages",
         (StaffRole.EDITOR,),
         "contact, shipping and returns, privacy, terms and about: the pages in the footer",
@@ -175,4 +174,4 @@ def edit(slug: str) -> Rendered | BaseResponse:
         flash("Saved. The page on the site shows the new text now.", "success")
     else:
         flash("Nothing was changed.", "success")
-    return redirect(url_for("admin_pages.edit", slug=slug), code=303)
+    return redirect(url_for("admin.pages.edit", slug=slug), code=303)

@@ -13,7 +13,7 @@ from shop.accounts.decorators import role_required
 from shop.accounts.models import StaffRole
 from shop.core.markdown import render_markdown
 
-bp = Blueprint("admin_preview", __name__, url_prefix="/admin/preview")
+bp = Blueprint("preview", __name__, url_prefix="/preview")
 
 PREVIEW_MAX = 50_000
 

@@ -27,18 +27,17 @@ from shop.promotions.services import (
     find_by_code,
 )
 
-bp = Blueprint("admin_promotions", __name__, url_prefix="/admin/promotions")
+bp = Blueprint("promotions", __name__, url_prefix="/promotions")
 
 ALL_STAFF = (StaffRole.EDITOR, StaffRole.FULFILMENT)
 Rendered = tuple[str, int]
 
 
-def init_promotions_admin(app: Flask) -> None:
-    """Register the promotions screens and list them in the admin navigation for all staff."""
-    app.register_blueprint(bp)
+def register_sections(app: Flask) -> None:
+    """List the promotions screens in the admin navigation for all staff."""
     register_section(
         app,
-        "admin_promotions.index",
+        "admin.promotions.index",
         "Promotions",
         ALL_STAFF,
         "discount codes, their rules, and the orders and revenue each brought",
@@ -116,7 +115,7 @@ def create() -> Rendered | BaseResponse:
         form.form_errors.append(exc.message)
         return _render_index(form, 502)
     flash(f"The code {promotion.code} works now, in the cart and on Stripe's page.", "success")
-    return redirect(url_for("admin_promotions.index"), code=303)
+    return redirect(url_for("admin.promotions.index"), code=303)
 
 
 @bp.post("/<code>/end")
@@ -128,7 +127,7 @@ def end(code: str) -> Rendered | BaseResponse:
     except PromotionError as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        return redirect(url_for("admin_promotions.index"), code=303)
+        return redirect(url_for("admin.promotions.index"), code=303)
     if request.form.get("confirm") != "yes":
         db.session.rollback()
         return render_template("admin/promotions/end.html", promotion=promotion), 200
@@ -139,6 +138,6 @@ def end(code: str) -> Rendered | BaseResponse:
     except PromotionError as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        return redirect(url_for("admin_promotions.index"), code=303)
+        return redirect(url_for("admin.promotions.index"), code=303)
     flash(f"The code {promotion.code} has ended; customers can no longer use it.", "success")
-    return redirect(url_for("admin_promotions.index"), code=303)
+    return redirect(url_for("admin.promotions.index"), code=303)

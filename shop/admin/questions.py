@@ -20,7 +20,7 @@ from shop.editorial.models import QuestionStatus, ReaderQuestion
 from shop.editorial.services import set_question_status, start_answer_from_question
 from shop.extensions import db
 
-bp = Blueprint("admin_questions", __name__, url_prefix="/admin/questions")
+bp = Blueprint("questions", __name__, url_prefix="/questions")
 
 PER_PAGE = 50
 FILTERS = ("all", *(s.value for s in QuestionStatus))
@@ -33,12 +33,11 @@ STATUS_LABELS = {
 }
 
 
-def init_questions_admin(app: Flask) -> None:
-    """Register the inbox and list it in the admin navigation for editors."""
-    app.register_blueprint(bp)
+def register_sections(app: Flask) -> None:
+    """List the inbox in the admin navigation for editors."""
     register_section(
         app,
-        "admin_questions.index",
+        "admin.questions.index",
         "Reader questions",
         (StaffRole.EDITOR,),
         "the Ask the doctor inbox",
@@ -132,7 +131,7 @@ def change_status(question_id: int) -> BaseResponse:
         )
     new = QuestionStatus(posted)
     old = question.status
-    back = redirect(url_for("admin_questions.detail", question_id=question_id), code=303)
+    back = redirect(url_for("admin.questions.detail", question_id=question_id), code=303)
     if new == old:
         flash(f"Question #{question_id} is already {new.value}.", "info")
         return back
@@ -162,7 +161,7 @@ def change_status(question_id: int) -> BaseResponse:
 def start_answer(question_id: int) -> BaseResponse:
     """Start a draft answer from the question, link them, and record it."""
     _question_or_404(question_id)
-    back = redirect(url_for("admin_questions.detail", question_id=question_id), code=303)
+    back = redirect(url_for("admin.questions.detail", question_id=question_id), code=303)
     try:
         answer = start_answer_from_question(question_id, None)
         record(
@@ -187,4 +186,4 @@ def start_answer(question_id: int) -> BaseResponse:
         "the answer's address is made from it when you publish.",
         "success",
     )
-    return redirect(url_for("admin_answers.edit", answer_id=answer_id), code=303)
+    return redirect(url_for("admin.answers.edit", answer_id=answer_id), code=303)

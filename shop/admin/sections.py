@@ -21,18 +21,18 @@ EXTENSION_KEY = "shop.admin_sections"
 # The navigation's order, top to bottom: the staff home first, daily work next, then the
 # catalogue and the column, then the owner's pages. A section not named here comes last.
 NAV_ORDER = (
-    "admin_dashboard.dashboard",
-    "admin_orders.index",
-    "admin_stock.index",
+    "admin.dashboard.dashboard",
+    "admin.orders.index",
+    "admin.stock.index",
     "records_products.index_view",
     "records_answers.index_view",
-    "admin_questions.index",
-    "admin_links.index",
-    "admin_promotions.index",
-    "admin_pages.index",
+    "admin.questions.index",
+    "admin.links.index",
+    "admin.promotions.index",
+    "admin.pages.index",
     "records_brands.index_view",
-    "admin_staff.index",
-    "admin_dashboard.audit",
+    "admin.staff.index",
+    "admin.dashboard.audit",
 )
 
 

@@ -42,7 +42,7 @@ from shop.inventory.services import (
     stocktake_problems,
 )
 
-bp = Blueprint("admin_stock", __name__, url_prefix="/admin/stock")
+bp = Blueprint("stock", __name__, url_prefix="/stock")
 
 MAX_ROWS = 100  # low-stock rows shown
 PER_PAGE = 50
@@ -60,16 +60,15 @@ QUERY_MAX = 100
 HISTORY_ROWS = 200
 
 
-def init_stock_admin(app: Flask) -> None:
-    """Register the stock screens and their place in the admin navigation."""
-    app.register_blueprint(bp)
+def register_sections(app: Flask) -> None:
+    """List the stock screens in the admin navigation."""
     register_section(
         app,
-        "admin_stock.index",
+        "admin.stock.index",
         "Stock",
         (StaffRole.FULFILMENT,),
         "find variants, low stock, adjust, stocktake, export",
-        tabs=(("Stock levels", "admin_stock.index"), ("Stocktake", "admin_stock.bulk")),
+        tabs=(("Stock levels", "admin.stock.index"), ("Stocktake", "admin.stock.bulk")),
     )
 
 
@@ -231,7 +230,7 @@ def variant(variant_id: int) -> str | BaseResponse:
             form.form_errors.append(exc.message)
         else:
             flash(f"Stock of SKU {sku} is now {new}.", "success")
-            return redirect(url_for("admin_stock.variant", variant_id=variant_id), code=303)
+            return redirect(url_for("admin.stock.variant", variant_id=variant_id), code=303)
         found = _variant_or_404(variant_id)
     status = 400 if form.is_submitted() else 200
     history = db.session.scalars(
@@ -332,7 +331,7 @@ def _bulk_page(form: StocktakeForm, filters: dict[str, Any], more: bool, status:
         filters=filters,
         categories=categories,
         more=more,
-        action=url_for("admin_stock.bulk", **_filter_query(filters)),
+        action=url_for("admin.stock.bulk", **_filter_query(filters)),
         max_rows=STOCKTAKE_MAX_ROWS,
         threshold=int(current_app.config["SHOP_LOW_STOCK_THRESHOLD"]),
     ), status
@@ -427,7 +426,7 @@ def bulk() -> Any:
     if skipped:
         message += f" {skipped} count{'s' if skipped != 1 else ''} matched on hand already."
     flash(message, "success")
-    return redirect(url_for("admin_stock.bulk", **_filter_query(filters)), code=303)
+    return redirect(url_for("admin.stock.bulk", **_filter_query(filters)), code=303)
 
 
 def _refresh_stale(form: StocktakeForm, problems: dict[int, str]) -> None:

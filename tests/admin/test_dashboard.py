@@ -169,7 +169,7 @@ def test_the_dashboard_lists_what_needs_doing(
     _signed_in(client, make_staff, StaffRole.OWNER)
 
     page = client.get("/admin/dashboard")
-    if "admin_orders.detail" in client.application.view_functions:
+    if "admin.orders.detail" in client.application.view_functions:
         assert f'href="/admin/orders/{order_id}"' in page.get_data(as_text=True)
     text = visible_text(page)
     waiting = text.split("Waiting for fulfilment (1)", 1)[1].split("New reader questions", 1)[0]

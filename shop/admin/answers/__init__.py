@@ -8,13 +8,14 @@ from shop.accounts.models import StaffRole
 from shop.admin.answers.views import bp
 from shop.admin.sections import register_section
 
+__all__ = ["bp", "register_sections"]
 
-def init_answers_admin(app: Flask) -> None:
-    """Register the answer editor and offer "New answer" to editors in the admin navigation."""
-    app.register_blueprint(bp)
+
+def register_sections(app: Flask) -> None:
+    """Offer "New answer" to editors in the admin navigation."""
     register_section(
         app,
-        "admin_answers.new",
+        "admin.answers.new",
         "New answer",
         (StaffRole.EDITOR,),
         "write an answer for the column, preview it, publish or schedule it",

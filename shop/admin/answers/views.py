@@ -41,7 +41,7 @@ from shop.editorial.services import (
 from shop.extensions import db
 from shop.mail.services import deliver_queued_now
 
-bp = Blueprint("admin_answers", __name__, url_prefix="/admin/answers")
+bp = Blueprint("answers", __name__, url_prefix="/answers")
 
 AUDIT_ROWS = 50
 Page = tuple[str, int]
@@ -158,7 +158,7 @@ def new() -> Page | BaseResponse:
             form.form_errors.append(exc.message)
         else:
             flash("Draft saved. Readers cannot see it until you publish it.", "success")
-            return redirect(url_for("admin_answers.edit", answer_id=answer_id), code=303)
+            return redirect(url_for("admin.answers.edit", answer_id=answer_id), code=303)
     code = 400 if form.is_submitted() and not previewed else 200
     page = render_template(
         "admin/answers/new.html",
@@ -202,7 +202,7 @@ def edit(answer_id: int) -> Page | BaseResponse:
             form.form_errors.append(exc.message)
         else:
             flash("Saved." if change.after else "Nothing was changed.", "success")
-            return redirect(url_for("admin_answers.edit", answer_id=answer_id), code=303)
+            return redirect(url_for("admin.answers.edit", answer_id=answer_id), code=303)
     return _render_edit(answer, form, 400)
 
 
@@ -235,7 +235,7 @@ def _status_action(
             # address); a failure now is retried later.
             deliver_queued_now()
             flash(f"The answer is {summary}.", "success")
-            return redirect(url_for("admin_answers.edit", answer_id=answer_id), code=303)
+            return redirect(url_for("admin.answers.edit", answer_id=answer_id), code=303)
     answer = _answer_or_404(answer_id)
     return _render_edit(
         answer, _saved_form(answer), 400, schedule_form=schedule_form, status_form=form

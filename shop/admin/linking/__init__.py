@@ -8,15 +8,14 @@ from shop.accounts.models import StaffRole
 from shop.admin.linking.views import bp
 from shop.admin.sections import register_section
 
-__all__ = ["bp", "init_linking_admin"]
+__all__ = ["bp", "register_sections"]
 
 
-def init_linking_admin(app: Flask) -> None:
-    """Register the links editor and its place in the admin navigation for editors."""
-    app.register_blueprint(bp)
+def register_sections(app: Flask) -> None:
+    """List the links editor in the admin navigation for editors."""
     register_section(
         app,
-        "admin_links.index",
+        "admin.links.index",
         "Links",
         (StaffRole.EDITOR,),
         "the products each answer recommends, suggestions and checks",

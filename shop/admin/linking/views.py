@@ -30,7 +30,7 @@ from shop.extensions import db
 from shop.links import lifecycle, queries, services, suggestions
 from shop.links.models import AnswerProductLink
 
-bp = Blueprint("admin_links", __name__, url_prefix="/admin/links")
+bp = Blueprint("links", __name__, url_prefix="/links")
 
 AUDIT_ENTITY = "answer_links"
 SUGGESTIONS = 10
@@ -89,9 +89,9 @@ def _pos(change: services.LinkChange) -> int:
 
 def _back(side: str | None, change: services.LinkChange, q: str = "") -> BaseResponse:
     if side == "product":
-        target = url_for("admin_links.product", product_id=change.product_id, q=q or None)
+        target = url_for("admin.links.product", product_id=change.product_id, q=q or None)
     else:
-        target = url_for("admin_links.answer", answer_id=change.answer_id, q=q or None)
+        target = url_for("admin.links.answer", answer_id=change.answer_id, q=q or None)
     return redirect(target + "#links", code=303)
 
 
@@ -223,9 +223,9 @@ def _suggestion(answer_id: int, product_id: int, accept: bool) -> BaseResponse:
         abort(400, description="That request was incomplete; go back and try again.")
     side = str(form.back.data)
     where = (
-        url_for("admin_links.product_suggestions", product_id=product_id)
+        url_for("admin.links.product_suggestions", product_id=product_id)
         if side == "product"
-        else url_for("admin_links.answer_suggestions", answer_id=answer_id)
+        else url_for("admin.links.answer_suggestions", answer_id=answer_id)
     )
     try:
         if accept:

@@ -5,20 +5,17 @@ from __future__ import annotations
 from flask import Flask
 
 from shop.accounts.models import StaffRole
-from shop.admin import preview
 from shop.admin.products.views import bp
 from shop.admin.sections import register_section
 
-__all__ = ["bp", "init_products_admin"]
+__all__ = ["bp", "register_sections"]
 
 
-def init_products_admin(app: Flask) -> None:
-    """Register the product editor, the Markdown preview and the "New product" entry."""
-    app.register_blueprint(bp)
-    app.register_blueprint(preview.bp)
+def register_sections(app: Flask) -> None:
+    """Offer "New product" to editors in the admin navigation."""
     register_section(
         app,
-        "admin_products.new",
+        "admin.products.new",
         "New product",
         (StaffRole.EDITOR,),
         "add a product; edit one from the products list",

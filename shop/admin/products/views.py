@@ -60,7 +60,7 @@ from shop.core.money import format_major
 from shop.core.storage import StorageError, media_storage, media_url
 from shop.extensions import db
 
-bp = Blueprint("admin_products", __name__, url_prefix="/admin/products")
+bp = Blueprint("products", __name__, url_prefix="/products")
 
 AUDIT_ROWS = 50
 PREVIEWED = ("description", "how_to_use")
@@ -339,7 +339,7 @@ def _srcset(image: ProductImage) -> str:
 
 def _saved(product_id: int, message: str) -> BaseResponse:
     flash(message, "success")
-    return redirect(url_for("admin_products.edit", product_id=product_id), code=303)
+    return redirect(url_for("admin.products.edit", product_id=product_id), code=303)
 
 
 @bp.route("/new", methods=["GET", "POST"])

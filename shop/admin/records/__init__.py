@@ -81,7 +81,7 @@ def init_records_admin(app: Flask) -> None:
         "find, filter and export products; add one",
         tabs=(
             ("All products", "records_products.index_view"),
-            ("New product", "admin_products.new"),
+            ("New product", "admin.products.new"),
         ),
     )
     register_section(
@@ -90,15 +90,15 @@ def init_records_admin(app: Flask) -> None:
         "Answers",
         (StaffRole.EDITOR,),
         "find, filter and export answers; write one",
-        tabs=(("All answers", "records_answers.index_view"), ("New answer", "admin_answers.new")),
+        tabs=(("All answers", "records_answers.index_view"), ("New answer", "admin.answers.new")),
     )
     register_section(
         app,
-        "admin_questions.index",
+        "admin.questions.index",
         "Reader questions",
         (StaffRole.EDITOR,),
         "the Ask the doctor inbox, and every question to search and export",
-        tabs=(("Inbox", "admin_questions.index"), ("Search all", "records_questions.index_view")),
+        tabs=(("Inbox", "admin.questions.index"), ("Search all", "records_questions.index_view")),
     )
     register_section(
         app,
@@ -137,25 +137,25 @@ def _old_status() -> dict[str, Any]:
 @role_required(StaffRole.FULFILMENT)
 def old_orders() -> BaseResponse:
     """The old order list: now the Orders screen."""
-    return redirect(url_for("admin_orders.index", **_old_status(), **_old_search()), code=301)
+    return redirect(url_for("admin.orders.index", **_old_status(), **_old_search()), code=301)
 
 
 @moved.get("/orders/export/<export_type>/")
 @role_required(StaffRole.FULFILMENT)
 def old_orders_export(export_type: str) -> BaseResponse:
     """The old order list's CSV: now the Orders screen's."""
-    return redirect(url_for("admin_orders.export", **_old_status(), **_old_search()), code=301)
+    return redirect(url_for("admin.orders.export", **_old_status(), **_old_search()), code=301)
 
 
 @moved.get("/variants/")
 @role_required(StaffRole.FULFILMENT)
 def old_variants() -> BaseResponse:
     """The old stock list: now the Stock screen."""
-    return redirect(url_for("admin_stock.index", **_old_search()), code=301)
+    return redirect(url_for("admin.stock.index", **_old_search()), code=301)
 
 
 @moved.get("/variants/export/<export_type>/")
 @role_required(StaffRole.FULFILMENT)
 def old_variants_export(export_type: str) -> BaseResponse:
     """The old stock list's CSV: now the Stock screen's."""
-    return redirect(url_for("admin_stock.export", **_old_search()), code=301)
+    return redirect(url_for("admin.stock.export", **_old_search()), code=301)

@@ -79,7 +79,7 @@ def _raw_status(view: Any, context: Any, model: Any, name: str) -> str:
 class ProductList(StaffModelView):
     roles = (StaffRole.EDITOR,)
     description = "Every product; open one to edit it."
-    new_link = ("New product", "admin_products.new")
+    new_link = ("New product", "admin.products.new")
 
     column_list = ("name", "brand", "category", "status", "updated_at")
     column_labels: ClassVar[dict[str, str]] = {
@@ -101,7 +101,7 @@ class ProductList(StaffModelView):
     column_searchable_list = ("name", "slug")
     column_export_list = ("name", "slug", "brand", "category", "status", "updated_at")
     column_formatters: ClassVar[dict[str, Any]] = {
-        "name": lambda v, c, m, n: link(url_for("admin_products.edit", product_id=m.id), m.name),
+        "name": lambda v, c, m, n: link(url_for("admin.products.edit", product_id=m.id), m.name),
         "brand": lambda v, c, m, n: m.brand.name,
         "category": lambda v, c, m, n: m.category.name,
         "status": _status,
@@ -126,7 +126,7 @@ class ProductList(StaffModelView):
 class AnswerList(StaffModelView):
     roles = (StaffRole.EDITOR,)
     description = "Every answer of the column, drafts and scheduled ones too."
-    new_link = ("New answer", "admin_answers.new")
+    new_link = ("New answer", "admin.answers.new")
 
     column_list = ("question", "doctor", "status", "published_at", "updated_at")
     column_labels: ClassVar[dict[str, str]] = {
@@ -149,7 +149,7 @@ class AnswerList(StaffModelView):
     column_export_list = ("question", "slug", "doctor", "status", "published_at", "updated_at")
     column_formatters: ClassVar[dict[str, Any]] = {
         "question": lambda v, c, m, n: link(
-            url_for("admin_answers.edit", answer_id=m.id), m.question
+            url_for("admin.answers.edit", answer_id=m.id), m.question
         ),
         "doctor": lambda v, c, m, n: m.doctor.name,
         "status": _status,
@@ -194,7 +194,7 @@ class QuestionList(StaffModelView):
     column_export_list = ("question", "name", "email", "status", "created_at")
     column_formatters: ClassVar[dict[str, Any]] = {
         "question": lambda v, c, m, n: link(
-            url_for("admin_questions.detail", question_id=m.id), _preview(m.question)
+            url_for("admin.questions.detail", question_id=m.id), _preview(m.question)
         ),
         "status": _status,
         "created_at": _when,

@@ -8,15 +8,14 @@ from shop.accounts.models import StaffRole
 from shop.admin.sections import register_section
 from shop.admin.staff.views import bp
 
-__all__ = ["bp", "init_staff_admin"]
+__all__ = ["bp", "register_sections"]
 
 
-def init_staff_admin(app: Flask) -> None:
-    """Register the staff screens and list them in the admin navigation for owners."""
-    app.register_blueprint(bp)
+def register_sections(app: Flask) -> None:
+    """List the staff screens in the admin navigation for owners."""
     register_section(
         app,
-        "admin_staff.index",
+        "admin.staff.index",
         "Staff",
         (StaffRole.OWNER,),
         "staff accounts, roles, lockouts, passwords",

@@ -32,7 +32,7 @@ from shop.admin.staff.forms import (
 from shop.core.errors import DomainError
 from shop.extensions import db
 
-bp = Blueprint("admin_staff", __name__, url_prefix="/admin/staff")
+bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 ENTITY = "staff_user"
 HISTORY_ROWS = 100
@@ -95,7 +95,7 @@ def new() -> Page | BaseResponse:
             form.form_errors.append(exc.message)
         else:
             flash(f"Added {user.email} as {user.role.value}.", "success")
-            return redirect(url_for("admin_staff.detail", user_id=user.id), code=303)
+            return redirect(url_for("admin.staff.detail", user_id=user.id), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("admin/staff/new.html", form=form), status
 
@@ -124,7 +124,7 @@ def _detail(
 
 def _done(user_id: int, message: str) -> BaseResponse:
     flash(message, "success")
-    return redirect(url_for("admin_staff.detail", user_id=user_id), code=303)
+    return redirect(url_for("admin.staff.detail", user_id=user_id), code=303)
 
 
 @bp.get("/<int:user_id>")
