@@ -114,16 +114,14 @@ def _version_query(moments: dict[str, VersionMoment]) -> sa.TextualSelect:
         ContentVersion.changed_at,
         *(moment(REQUEST_TIME).label(name) for name, moment in moments.items()),
     ).where(ContentVersion.id == 1)
-    sql = str(statement.compile(compile_kwargs={"literal_binds": True}))
+    text = sa.text(str(statement.compile(compile_kwargs={"literal_binds": True})))
     moment_type = sa.DateTime(timezone=True)
-    return (
-        sa.text(sql)
-        .bindparams(sa.bindparam("now", type_=sa.DateTime(timezone=True)))
-        .columns(
-            sa.column("version", sa.BigInteger),
-            sa.column("changed_at", sa.DateTime(timezone=True)),
-            *(sa.column(name, moment_type) for name in moments),
-        )
+    if moments:
+        text = text.bindparams(sa.bindparam("now", type_=moment_type))
+    return text.columns(
+        sa.column("version", sa.BigInteger),
+        sa.column("changed_at", moment_type),
+        *(sa.column(name, moment_type) for name in moments),
     )
 
 
