@@ -60,7 +60,6 @@ from shop.extensions import db
 cache = Cache()
 
 CHANGED = "shop_content_changed"
-HOLE_FUNCTIONS = "shop_page_hole_functions"
 MAX_KEY_PATH = 512
 # Per process, so page text can never forge a hole.
 _HOLE = secrets.token_hex(8)
@@ -108,7 +107,8 @@ def enabled() -> bool:
 def _version_query(moments: dict[str, VersionMoment]) -> sa.TextualSelect:
     # Composed once per app and kept as text: building the ORM statement anew on each
     # request cost more than running it. Literal binds write the moments' constants (an
-    # answer's public statuses) into the SQL; only the request time stays a parameter.
+    # answer's public statuses) into the SQL; only the request time stays a parameter (so a
+    # constant must not hold ":word", which text() would take for one).
     statement = sa.select(
         ContentVersion.version,
         ContentVersion.changed_at,
@@ -281,7 +281,7 @@ def init_pagecache(app: Flask) -> None:
     _install_session_events()
     # Flask-WTF offers csrf_token() as a global and through a context processor; ours, added
     # later, wins in both places. Registered holes join them (see `add_page_hole`).
-    holes: dict[str, Callable[[], Any]] = app.extensions.setdefault(HOLE_FUNCTIONS, {})
+    holes = registry(app).hole_functions
     holes["csrf_token"] = csrf_token
     app.jinja_env.globals.update(holes)
     app.context_processor(lambda: holes)
@@ -298,7 +298,7 @@ def add_page_hole(app: Flask, name: str, fill: Callable[[], Markup]) -> None:
         return hole.fill()
 
     show.__name__ = show.__qualname__ = name
-    app.extensions.setdefault(HOLE_FUNCTIONS, {})[name] = show
+    registry(app).hole_functions[name] = show
     app.jinja_env.globals[name] = show
 
 

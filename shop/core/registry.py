@@ -57,11 +57,15 @@ class Registry:
     watched_tables: set[str] = field(default_factory=set)
     version_moments: dict[str, VersionMoment] = field(default_factory=dict)
     image_copies: ImageCopies | None = None
+    # The template functions of the holes, core's csrf_token() among them (see pagecache).
+    hole_functions: dict[str, Callable[[], Any]] = field(default_factory=dict)
     # Built from `version_moments` on first use (see pagecache.read_version).
     version_query: Any = None
 
 
 def registry(app: Flask) -> Registry:
     """Return the app's registry, made empty on first use."""
-    found: Registry = app.extensions.setdefault(EXTENSION, Registry())
+    found: Registry | None = app.extensions.get(EXTENSION)
+    if found is None:
+        found = app.extensions[EXTENSION] = Registry()
     return found
