@@ -17,7 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Create the app: settings, extensions, blueprints, CLI and error pages."""
+    """Create the app: settings, logging, extensions, then every package's own `init_app`."""
     app = Flask(
         __name__,
         instance_path=str(PROJECT_ROOT / "instance"),
@@ -34,67 +34,60 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     from shop.core.assets import init_assets
-
-    init_assets(app)  # first: its after_request hook (compression) must run last
     from shop.core.security import init_security
-
-    init_security(app)
     from shop.core.storage import init_storage
 
+    init_assets(app)  # first: its after_request hook (compression) must run last
+    init_security(app)
     init_storage(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
-    from shop.core.pagecache import init_pagecache
 
-    init_pagecache(app)  # after csrf: its csrf_token() replaces Flask-WTF's template global
+    from shop import (
+        accounts,
+        admin,
+        cart,
+        catalog,
+        checkout,
+        core,
+        demo,
+        editorial,
+        inventory,
+        links,
+        mail,
+        models,  # noqa: F401  (registers every table with the metadata)
+        orders,
+        pages,
+        payments,
+        promotions,
+        search,
+        seo,
+    )
 
-    from shop import models  # noqa: F401  (registers every table with the metadata)
-    from shop.accounts import init_accounts
-    from shop.accounts.views import bp as accounts_bp
-    from shop.admin import init_app as init_admin
-    from shop.cart import register_cart
-    from shop.catalog.views import bp as catalog_bp
-    from shop.checkout.views import bp as checkout_bp
-    from shop.cli import register_cli
-    from shop.core.health import register_health
-    from shop.core.templating import register_templating
-    from shop.core.web import register_web
-    from shop.editorial.views import bp as editorial_bp
-    from shop.links.services import init_stats
-    from shop.links.views import bp as links_bp
-    from shop.orders.views import bp as orders_bp
-    from shop.pages import init_pages
-    from shop.payments.gateway import init_payments
-    from shop.payments.views import bp as payments_bp
-    from shop.search.views import bp as search_bp
-    from shop.seo.views import bp as seo_bp
-
-    register_templating(app)
-    register_web(app)
-    register_health(app)
-    init_accounts(app)
-    app.register_blueprint(accounts_bp)
-    init_admin(app)
-    app.register_blueprint(catalog_bp)
-    app.register_blueprint(editorial_bp)
-    app.register_blueprint(links_bp)
-    init_stats(app)
-    app.register_blueprint(checkout_bp)
-    app.register_blueprint(orders_bp)
-    app.register_blueprint(payments_bp)
-    init_payments(app)
-    app.register_blueprint(search_bp)
-    app.register_blueprint(seo_bp)
-    init_pages(app)
-    register_cart(app)
-    register_cli(app)
-
-    from shop.editorial.services import notify_answered_questions
-    from shop.mail.services import register_mail_producer
-
-    register_mail_producer(app, notify_answered_questions)
+    # Each package wires itself: its blueprint, CLI group, and what it tells core (template
+    # values, page holes, the tables the page cache watches).
+    for package in (
+        core,  # first, after csrf: its page cache's csrf_token() replaces Flask-WTF's global
+        accounts,
+        admin,
+        catalog,
+        editorial,
+        links,
+        checkout,
+        orders,
+        payments,
+        search,
+        seo,
+        pages,
+        cart,
+        inventory,
+        promotions,
+        mail,
+        demo,
+    ):
+        package.init_app(app)
     return app
 
 

@@ -10,6 +10,16 @@ from shop.extensions import db
 login_manager = LoginManager()
 
 
+def init_app(app: Flask) -> None:
+    """Install sign-in, the accounts' pages and the `staff` commands."""
+    from shop.accounts.cli import staff_cli
+    from shop.accounts.views import bp
+
+    init_accounts(app)
+    app.register_blueprint(bp)
+    app.cli.add_command(staff_cli)
+
+
 def init_accounts(app: Flask) -> None:
     """Set up Flask-Login: how a session's user is loaded, and where sign-in lives."""
     login_manager.login_view = "accounts.login"

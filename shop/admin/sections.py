@@ -74,6 +74,7 @@ def register_section(
     A section whose tabs include screens already registered replaces the first of them in
     place; a screen already shown as another section's tab is not added again.
     """
+    app.jinja_env.globals.setdefault("admin_sections", visible_sections)
     app.jinja_env.globals.setdefault("admin_current_section", current_section)
     sections: list[Section] = app.extensions.setdefault(EXTENSION_KEY, [])
     new = Section(endpoint, label, roles, description, tuple(Tab(*t) for t in tabs))

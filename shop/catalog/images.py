@@ -233,6 +233,19 @@ def copies_of(storage: Storage | Path, path: str) -> list[StoredFile]:
     ]
 
 
+def sized_copies(storage: Storage, path: str) -> list[tuple[str, int]]:
+    """List the image's copies as (key, width), the width read from each copy's name.
+
+    Raises StorageError when the storage cannot be listed.
+    """
+    found = []
+    for copy in copies_of(storage, path):
+        width = copy.key.rpartition("-")[2].partition(".")[0]
+        if width.isdigit():
+            found.append((copy.key, int(width)))
+    return found
+
+
 def remove_files(files: Iterable[StoredFile]) -> None:
     """Remove files, logging (never raising) those the storage would not remove."""
     for file in files:

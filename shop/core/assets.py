@@ -29,6 +29,7 @@ from typing import Any
 from flask import Flask, Response, current_app, request, send_from_directory
 from werkzeug.security import safe_join
 
+from shop.core.registry import ImageCopies, registry
 from shop.core.storage import Storage, StorageError, media_storage, media_url
 
 HASH_LENGTH = 12
@@ -215,17 +216,15 @@ def compress_response(response: Response) -> Response:
     return response
 
 
-@lru_cache(maxsize=4096)
-def _copies(storage: Storage, path: str) -> tuple[tuple[str, int], ...]:
-    # Kept per process: a copy's name is random and never reused, so its siblings never change.
-    from shop.catalog.images import copies_of
+def set_image_copies(app: Flask, lister: ImageCopies) -> None:
+    """Have `image_srcset` list an image's resized copies, as (media key, width), with `lister`."""
+    registry(app).image_copies = lister
 
-    found = []
-    for copy in copies_of(storage, path):
-        width = copy.key.rpartition("-")[2].partition(".")[0]
-        if width.isdigit():
-            found.append((copy.key, int(width)))
-    return tuple(sorted(found, key=lambda item: item[1]))
+
+@lru_cache(maxsize=4096)
+def _copies(lister: ImageCopies, storage: Storage, path: str) -> tuple[tuple[str, int], ...]:
+    # Kept per process: a copy's name is random and never reused, so its siblings never change.
+    return tuple(sorted(lister(storage, path), key=lambda item: item[1]))
 
 
 def image_srcset(path: str) -> str:
@@ -233,8 +232,11 @@ def image_srcset(path: str) -> str:
 
     Also empty while the storage cannot be listed: the page still shows the main copy.
     """
+    lister = registry(current_app).image_copies
+    if lister is None:
+        return ""
     try:
-        copies = _copies(media_storage(), path)
+        copies = _copies(lister, media_storage(), path)
     except (StorageError, ValueError):
         current_app.logger.warning("Copies of %s not listed", path, exc_info=True)
         return ""

@@ -10,12 +10,16 @@ set) until anything it could show changes. Exactness comes from one counter:
   edit, a new link or a stock change is therefore visible on the very next request, in every
   process, on every machine: each request reads the counter (one indexed single-row query).
 - The only change that needs no write is a scheduled answer's publish time passing. The same
-  query reads the newest public publish time, which moves exactly then, so it is part of the
-  key too.
+  query reads the newest public publish time (a *version moment* the column registers),
+  which moves exactly then, so it is part of the key too.
+
+Which tables count and which moments are read is told by the domains at app init
+(`watch_tables`, `add_version_moment`; see shop/core/registry.py): core names no domain's table.
 
 What differs between visitors is never cached: the page is rendered with *holes* for the
-CSRF token and the header's cart badge, and each response fills them in for its visitor.
-Pages with flashed messages are rendered fresh and not stored.
+CSRF token and for what the packages registered (`add_page_hole`: the header's cart badge),
+and each response fills them in for its visitor. Pages with flashed messages are rendered
+fresh and not stored.
 
 For HTTP caching, each response carries an ETag made of the cache key and what was filled in
 for this visitor, a Last-Modified, and ``Cache-Control: private, no-cache``: browsers revalidate
@@ -33,44 +37,35 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, current_app, g, make_response, request, session
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    has_app_context,
+    make_response,
+    request,
+    session,
+)
 from flask_caching import Cache
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.sql.elements import ColumnElement
 
 from shop.core.models import ContentVersion, utcnow
+from shop.core.registry import PageHole, VersionMoment, registry
 from shop.extensions import db
 
 cache = Cache()
 
-# Tables whose rows some public page shows. A write to any of them bumps the content version.
-WATCHED_TABLES = frozenset(
-    {
-        "answer_concerns",
-        "answer_product_links",
-        "answer_topics",
-        "answers",
-        "brands",
-        "categories",
-        "doctors",
-        "product_concerns",
-        "product_images",
-        "products",
-        # An answer's page offers its reader codes: a code made or ended shows at once.
-        "promotions",
-        "skin_concerns",
-        "stock_records",
-        "topics",
-        "variants",
-    }
-)
 CHANGED = "shop_content_changed"
 MAX_KEY_PATH = 512
 # Per process, so page text can never forge a hole.
 _HOLE = secrets.token_hex(8)
 CSRF_HOLE = f"__csrf_{_HOLE}__"
-CART_HOLE = f"__cart_{_HOLE}__"
+# What a version moment compares with: the request's time, bound as :now when the query runs.
+REQUEST_TIME: ColumnElement[datetime] = sa.literal_column(":now", sa.DateTime(timezone=True))
 
 
 @dataclass(frozen=True)
@@ -84,23 +79,20 @@ class Rendered:
 
 @dataclass(frozen=True)
 class Version:
-    """What the public pages were built from: the counter and the newest public answer."""
+    """What the public pages were built from: the counter and each registered moment (the
+    newest public answer's publish time)."""
 
     number: int
     changed_at: datetime
-    last_published: datetime | None
+    moments: tuple[datetime | None, ...] = ()
 
     @property
     def key(self) -> str:
-        published = self.last_published.isoformat() if self.last_published else "-"
-        return f"{self.number}:{published}"
+        return ":".join([str(self.number), *(m.isoformat() if m else "-" for m in self.moments)])
 
     @property
     def last_modified(self) -> datetime:
-        moments = [_utc(self.changed_at)]
-        if self.last_published is not None:
-            moments.append(_utc(self.last_published))
-        return max(moments)
+        return max(_utc(m) for m in (self.changed_at, *self.moments) if m is not None)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -112,22 +104,34 @@ def enabled() -> bool:
     return str(current_app.config.get("CACHE_TYPE", "")).rsplit(".", 1)[-1] != "NullCache"
 
 
-# Written out once: building the ORM statement anew cost more than running it. The answer
-# statuses are the stored values of AnswerStatus.SCHEDULED and PUBLISHED (see `is_public`).
-_VERSION_QUERY = (
-    sa.text(
-        "SELECT version, changed_at, (SELECT max(published_at) FROM answers"
-        " WHERE status IN ('scheduled', 'published') AND published_at IS NOT NULL"
-        " AND published_at <= :now) AS last_published"
-        " FROM content_versions WHERE id = 1"
-    )
-    .bindparams(sa.bindparam("now", type_=sa.DateTime(timezone=True)))
-    .columns(
+def _version_query(moments: dict[str, VersionMoment]) -> sa.TextualSelect:
+    # Composed once per app and kept as text: building the ORM statement anew on each
+    # request cost more than running it. Literal binds write the moments' constants (an
+    # answer's public statuses) into the SQL; only the request time stays a parameter (so a
+    # constant must not hold ":word", which text() would take for one).
+    statement = sa.select(
+        ContentVersion.version,
+        ContentVersion.changed_at,
+        *(moment(REQUEST_TIME).label(name) for name, moment in moments.items()),
+    ).where(ContentVersion.id == 1)
+    text = sa.text(str(statement.compile(compile_kwargs={"literal_binds": True})))
+    moment_type = sa.DateTime(timezone=True)
+    if moments:
+        text = text.bindparams(sa.bindparam("now", type_=moment_type))
+    return text.columns(
         sa.column("version", sa.BigInteger),
-        sa.column("changed_at", sa.DateTime(timezone=True)),
-        sa.column("last_published", sa.DateTime(timezone=True)),
+        sa.column("changed_at", moment_type),
+        *(sa.column(name, moment_type) for name in moments),
     )
-)
+
+
+def version_query(app: Flask) -> sa.TextualSelect:
+    """Return the app's content-version query: the counter and every registered moment."""
+    found = registry(app)
+    if found.version_query is None:
+        found.version_query = _version_query(found.version_moments)
+    query: sa.TextualSelect = found.version_query
+    return query
 
 
 def read_version(now: datetime | None = None) -> Version:
@@ -135,11 +139,12 @@ def read_version(now: datetime | None = None) -> Version:
     moment = now or utcnow()
     # Read-only: on SQLite no transaction is begun (the driver runs the SELECT as its own
     # read), so serving a cached page never waits for, or holds, the write lock.
+    query = version_query(current_app)
     with db.engine.connect().execution_options(shop_read_only=True) as conn:
-        row = conn.execute(_VERSION_QUERY, {"now": moment}).one_or_none()
+        row = conn.execute(query, {"now": moment}).one_or_none()
     if row is None:
-        return Version(0, moment, None)
-    return Version(int(row[0]), row[1], row[2])
+        return Version(0, moment, (None,) * len(registry(current_app).version_moments))
+    return Version(int(row[0]), row[1], tuple(row[2:]))
 
 
 def bump_version(session: Session) -> None:
@@ -155,12 +160,18 @@ def bump_version(session: Session) -> None:
         session.execute(sa.insert(ContentVersion).values(id=1, version=1, changed_at=utcnow()))
 
 
+def _watched() -> set[str]:
+    # The session events are installed once for every app; each app watches its own tables.
+    return registry(current_app).watched_tables if has_app_context() else set()
+
+
 def _mark_flush(session: Session, flush_context: UOWTransaction) -> None:
     if session.info.get(CHANGED):
         return
+    watched = _watched()
     for obj in (*session.new, *session.dirty, *session.deleted):
         table = getattr(obj, "__tablename__", None)
-        if table in WATCHED_TABLES:
+        if table in watched:
             session.info[CHANGED] = True
             return
 
@@ -169,7 +180,7 @@ def _mark_statement(state: Any) -> None:
     if not (state.is_insert or state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
-    if getattr(table, "name", None) in WATCHED_TABLES:
+    if getattr(table, "name", None) in _watched():
         state.session.info[CHANGED] = True
 
 
@@ -198,21 +209,6 @@ def csrf_token() -> str:
     if g.get("page_holes"):
         return CSRF_HOLE
     return generate_csrf()  # type: ignore[no-any-return]
-
-
-def cart_badge() -> Markup:
-    """The header's "(2 items)" after Cart: a hole while a page is rendered for the cache."""
-    if g.get("page_holes"):
-        return Markup(CART_HOLE)  # noqa: S704 - a fixed marker, replaced before sending
-    from shop.cart.views import cart_count
-
-    n = cart_count()
-    if not n:
-        return Markup("")
-    items = "item" if n == 1 else "items"
-    return Markup(  # noqa: S704 - an integer and fixed words
-        f' <span class="cart-count">({n}<span class="visually-hidden"> {items}</span>)</span>'
-    )
 
 
 def _render(render: Callable[[], Rendered]) -> Rendered:
@@ -244,15 +240,18 @@ def serve(render: Callable[[], Rendered]) -> tuple[Response, dict[str, Any]]:
         if key and page.status == 200 and not leaked:
             cache.set(key, page)
     token = generate_csrf()
-    badge = str(cart_badge())
-    html = page.html.replace(CSRF_HOLE, token).replace(CART_HOLE, badge)
+    html = page.html.replace(CSRF_HOLE, token)
+    filled = []
+    for hole in registry(current_app).page_holes.values():
+        filled.append(str(hole.fill()))
+        html = html.replace(hole.marker, filled[-1])
     response = make_response(html, page.status)
     response.cache_control.private = True
     response.cache_control.no_cache = True
     if version is not None and page.status == 200:
         # What this visitor was given: the page's version and URL, their CSRF secret (the
-        # token in an older copy stays valid with it), their cart badge.
-        mine = f"{key}|{session.get('csrf_token', '')}|{badge}".encode()
+        # token in an older copy stays valid with it), their holes (the cart badge).
+        mine = "|".join([str(key), session.get("csrf_token", ""), *filled]).encode()
         response.set_etag(hashlib.sha256(mine).hexdigest()[:32])
         response.last_modified = version.last_modified
         response.make_conditional(request)
@@ -281,7 +280,37 @@ def init_pagecache(app: Flask) -> None:
     cache.init_app(app)
     _install_session_events()
     # Flask-WTF offers csrf_token() as a global and through a context processor; ours, added
-    # later, wins in both places.
-    holes = {"csrf_token": csrf_token, "cart_badge": cart_badge}
+    # later, wins in both places. Registered holes join them (see `add_page_hole`).
+    holes = registry(app).hole_functions
+    holes["csrf_token"] = csrf_token
     app.jinja_env.globals.update(holes)
     app.context_processor(lambda: holes)
+
+
+def add_page_hole(app: Flask, name: str, fill: Callable[[], Markup]) -> None:
+    """Offer templates `name()`: `fill()` for this visitor, even on a page from the cache."""
+    hole = PageHole(name, f"__{name}_{_HOLE}__", fill)
+    registry(app).page_holes[name] = hole
+
+    def show() -> Markup:
+        if g.get("page_holes"):
+            return Markup(hole.marker)  # noqa: S704 - a fixed marker, replaced before sending
+        return hole.fill()
+
+    show.__name__ = show.__qualname__ = name
+    registry(app).hole_functions[name] = show
+    app.jinja_env.globals[name] = show
+
+
+def watch_tables(app: Flask, *tables: str) -> None:
+    """Have a write to any of these tables bump the content version: public pages show them."""
+    registry(app).watched_tables.update(tables)
+
+
+def add_version_moment(app: Flask, name: str, moment: VersionMoment) -> None:
+    """Make a time part of the content version: `moment(now)` builds a scalar SQL expression
+    (read in the same query as the counter) whose value moves when pages change with no
+    write, such as a scheduled publish time passing."""
+    found = registry(app)
+    found.version_moments[name] = moment
+    found.version_query = None

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from shop.core.markdown import render_markdown
 from shop.core.money import format_major, format_money
+from shop.core.registry import registry
 
 # Query parameters that only change the presentation; canonical URLs leave their defaults out.
 DEFAULT_ARGS = {"page": "1", "sort": "featured"}
@@ -105,6 +106,11 @@ def url_with(**changes: Any) -> str:
     return path + ("?" + urlencode(pairs) if pairs else "")
 
 
+def add_template_values(app: Flask, **values: Any) -> None:
+    """Give every template these names (the header's `nav_categories`, ...)."""
+    registry(app).template_values.update(values)
+
+
 def register_templating(app: Flask) -> None:
     """Install the filters, globals and the shop-wide template context."""
     app.jinja_env.filters["money"] = money
@@ -122,19 +128,13 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+    values = registry(app).template_values
+
     @app.context_processor
     def shop_context() -> dict[str, Any]:
-        from shop.catalog.queries import categories
-
-        def nav_categories() -> Any:
-            return categories()
-
-        from shop.admin.sections import visible_sections
-
         return {
-            "admin_sections": visible_sections,
+            **values,
             "shop_name": app.config["SHOP_NAME"],
-            "nav_categories": nav_categories,
             "current_year": datetime.now(UTC).year,
         }
 

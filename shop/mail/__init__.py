@@ -6,3 +6,14 @@ transaction as whatever caused it, so it exists exactly when that work was commi
 request's commit) send it; a failed send stays queued with its error and is retried
 with growing delays, so nothing is lost while the mail server is down.
 """
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Install the `mail` commands (packages register their producers themselves)."""
+    from shop.mail.cli import mail_cli
+
+    app.cli.add_command(mail_cli)

@@ -6,6 +6,11 @@ from __future__ import annotations
 from flask import Flask
 
 
+def init_app(app: Flask) -> None:
+    """Install the shop's own pages."""
+    init_pages(app)
+
+
 def init_pages(app: Flask) -> None:
     """Serve the pages at /pages/<slug> and give the footer its links."""
     from shop.pages.queries import footer_pages
