@@ -36,8 +36,6 @@ from shop.mail.services import deliver_queued_now
 from shop.orders.exceptions import OrderError
 from shop.orders.models import Order, OrderStatus
 from shop.orders.queries import (
-    CHECKOUT_STATUSES,
-    PLACED_STATUSES,
     STAFF_SORTS,
     credited_answers,
     export_rows,
@@ -45,16 +43,16 @@ from shop.orders.queries import (
     staff_order_page,
 )
 from shop.orders.services import mark_fulfilled, refundable_amount
+from shop.orders.statuses import CHECKOUT_STATUSES, FULFILLABLE, PLACED_STATUSES, REFUNDABLE
 from shop.orders.tracking import CARRIERS
 from shop.payments.exceptions import PaymentError, PaymentUnavailable, RefundRefused
-from shop.payments.settle import REFUNDABLE, request_refund
+from shop.payments.settle import request_refund
 
 bp = Blueprint("admin_orders", __name__, url_prefix="/admin/orders")
 
 PER_PAGE = 50
 QUERY_MAX = 100
 AUDIT_ROWS = 200
-FULFILLABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED})
 
 
 def init_orders_admin(app: Flask) -> None:

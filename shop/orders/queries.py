@@ -56,19 +56,6 @@ def credited_answers(order_id: int) -> list[CreditedAnswer]:
     return [CreditedAnswer(row.role, row.slug, row.question) for row in rows]
 
 
-# What staff mean by "orders": the customer has paid (or paid by a method that settles
-# later) and everything after. Unpaid checkouts (open, abandoned, expired) are asked for.
-PLACED_STATUSES = frozenset(
-    {
-        OrderStatus.PROCESSING,
-        OrderStatus.PAID,
-        OrderStatus.REVIEW,
-        OrderStatus.FULFILLED,
-        OrderStatus.PARTIALLY_REFUNDED,
-        OrderStatus.REFUNDED,
-    }
-)
-CHECKOUT_STATUSES = frozenset(OrderStatus) - PLACED_STATUSES
 # The staff list's sort keys and the column each sorts by.
 STAFF_SORTS: dict[str, Any] = {
     "date": Order.created_at,
