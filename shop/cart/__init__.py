@@ -10,7 +10,9 @@ from flask import Flask
 
 
 def register_cart(app: Flask) -> None:
-    """Install the cart's blueprint."""
+    """Install the cart's blueprint, and empty a cart once its order is paid."""
+    from shop.cart.services import listen_to_orders
     from shop.cart.views import bp
 
     app.register_blueprint(bp)
+    listen_to_orders()

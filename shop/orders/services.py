@@ -21,7 +21,6 @@ import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from shop.cart.services import clear_cart
 from shop.core.models import utcnow
 from shop.core.templating import absolute_url, money
 from shop.extensions import db
@@ -29,6 +28,7 @@ from shop.inventory.services import allocate_stock, consume_stock, release_stock
 from shop.mail.services import queue_mail
 from shop.orders.exceptions import OrderError
 from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from shop.orders.signals import order_paid
 from shop.orders.statuses import HOLDING_STOCK, sources_of
 from shop.orders.tracking import CARRIER_MAX, checked_tracking_url, known_carrier
 from shop.promotions.models import Promotion
@@ -272,9 +272,8 @@ def fulfil_checkout(order: Order, facts: PaymentFacts) -> bool:
     ):
         return False
     consume_stock(order.quantities(), note=f"order {order.number}")
-    if order.cart_id is not None:
-        # Bought, so out of the cart (the customer may never come back to the success page).
-        clear_cart(order.cart_id)
+    # The cart listens, and empties itself in this same unit of work.
+    order_paid.send(order)
     _event(order, "paid", f"Paid {money(facts.amount_total, order.currency)}.")
     if order.email:
         queue_mail(
@@ -292,7 +291,7 @@ def close_unpaid(order: Order, to: OrderStatus, reason: str) -> bool:
     """Cancel or expire an order that never got paid, giving its stock back; idempotent."""
     if to not in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
         raise OrderError(f"{to} is not a way to close an unpaid order.")
-    # Narrower than the table (which lets staff cancel an order in review): only an order
+    # Narrower than the table (which also cancels an order in review): only an order
     # holding stock is closed here, since closing gives its stock back.
     if not _move(order, to, allowed_from=HOLDING_STOCK, closed_at=utcnow()):
         return False
