@@ -72,7 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from shop.core.templating import register_templating
     from shop.core.web import register_web
     from shop.editorial.views import bp as editorial_bp
-    from shop.links.services import init_stats
+    from shop.links.stats import init_stats
     from shop.links.views import bp as links_bp
     from shop.orders.views import bp as orders_bp
     from shop.pages import init_pages

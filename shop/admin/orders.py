@@ -32,12 +32,12 @@ from shop.admin.records.base import csv_download
 from shop.admin.sections import register_section
 from shop.core.money import MoneyError, format_money, parse_major
 from shop.extensions import db
+from shop.links.attribution import credited_answers
 from shop.mail.services import deliver_queued_now
 from shop.orders.exceptions import OrderError
 from shop.orders.models import Order, OrderStatus
 from shop.orders.queries import (
     STAFF_SORTS,
-    credited_answers,
     export_rows,
     staff_order_count,
     staff_order_page,

@@ -26,7 +26,7 @@ from shop.core.templating import money
 from shop.extensions import db
 from shop.inventory.models import StockAdjustment
 from shop.inventory.services import adjust_on_hand
-from shop.links.services import credit_code_answer
+from shop.links.attribution import credit_code_answer
 from shop.orders.models import Order, OrderEvent, OrderStatus
 from shop.orders.services import (
     PaymentFacts,
