@@ -238,8 +238,8 @@ def test_demo_past_orders_show_in_the_dashboard_and_the_answers_report(
     db: SQLAlchemy, runner: FlaskCliRunner, client: FlaskClient, tmp_path: Path
 ) -> None:
     from shop.links.models import OrderAttribution
-    from shop.links.reports import PAID_STATUSES
     from shop.orders.models import Order, OrderStatus
+    from shop.orders.statuses import PAID_STATUSES
     from tests.fixtures_staff import sign_in
 
     assert runner.invoke(args=["demo", "load", *BENCH_ARGS]).exit_code == 0

@@ -25,8 +25,9 @@ from shop.core.models import utcnow
 from shop.editorial.models import QuestionStatus, ReaderQuestion
 from shop.extensions import db
 from shop.inventory.models import StockRecord
-from shop.links.reports import PAID_STATUSES, answer_figures
+from shop.links.reports import answer_figures
 from shop.orders.models import Order, OrderStatus
+from shop.orders.statuses import PAID_STATUSES
 
 bp = Blueprint("dashboard", __name__)  # at the admin's own root, /admin/
 

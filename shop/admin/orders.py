@@ -32,29 +32,27 @@ from shop.admin.records.base import csv_download
 from shop.admin.sections import register_section
 from shop.core.money import MoneyError, format_money, parse_major
 from shop.extensions import db
+from shop.links.attribution import credited_answers
 from shop.mail.services import deliver_queued_now
 from shop.orders.exceptions import OrderError
 from shop.orders.models import Order, OrderStatus
 from shop.orders.queries import (
-    CHECKOUT_STATUSES,
-    PLACED_STATUSES,
     STAFF_SORTS,
-    credited_answers,
     export_rows,
     staff_order_count,
     staff_order_page,
 )
 from shop.orders.services import mark_fulfilled, refundable_amount
+from shop.orders.statuses import CHECKOUT_STATUSES, FULFILLABLE, PLACED_STATUSES, REFUNDABLE
 from shop.orders.tracking import CARRIERS
 from shop.payments.exceptions import PaymentError, PaymentUnavailable, RefundRefused
-from shop.payments.settle import REFUNDABLE, request_refund
+from shop.payments.settle import request_refund
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
 PER_PAGE = 50
 QUERY_MAX = 100
 AUDIT_ROWS = 200
-FULFILLABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED})
 
 
 def register_sections(app: Flask) -> None:

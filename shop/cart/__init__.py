@@ -11,18 +11,15 @@ from markupsafe import Markup
 
 
 def init_app(app: Flask) -> None:
-    """Install the cart's pages and the header's cart badge."""
+    """Install the cart's pages and the header's cart badge, and empty a cart once its order
+    is paid."""
+    from shop.cart.services import listen_to_orders
+    from shop.cart.views import bp
     from shop.core.pagecache import add_page_hole
 
-    register_cart(app)
-    add_page_hole(app, "cart_badge", cart_badge)
-
-
-def register_cart(app: Flask) -> None:
-    """Install the cart's blueprint."""
-    from shop.cart.views import bp
-
     app.register_blueprint(bp)
+    add_page_hole(app, "cart_badge", cart_badge)
+    listen_to_orders()
 
 
 def cart_badge() -> Markup:

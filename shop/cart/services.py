@@ -21,6 +21,8 @@ from shop.catalog.models import Product, ProductStatus, Variant
 from shop.core.models import utcnow
 from shop.extensions import db
 from shop.inventory.models import StockRecord
+from shop.orders.models import Order
+from shop.orders.signals import order_paid
 from shop.promotions.rules import AppliedCode, PromotionRefused, check_code
 
 
@@ -188,6 +190,18 @@ def clear_cart(cart_id: int) -> None:
         .execution_options(synchronize_session="fetch")
     )
     db.session.flush()
+
+
+def clear_paid_cart(order: Order, **_: object) -> None:
+    """Empty the cart a paid order was bought from (a receiver of `order_paid`)."""
+    if order.cart_id is not None:
+        # Bought, so out of the cart (the customer may never come back to the success page).
+        clear_cart(order.cart_id)
+
+
+def listen_to_orders() -> None:
+    """Connect the cart's receivers to the orders' signals (again: no-op)."""
+    order_paid.connect(clear_paid_cart)
 
 
 def acknowledge_prices(cart_id: int) -> None:

@@ -34,7 +34,8 @@ from shop.cart.services import (
 from shop.core.security import safe_next
 from shop.core.templating import money
 from shop.extensions import db, limiter
-from shop.links.services import answer_linking, count, stats_buffer
+from shop.links.attribution import answer_linking
+from shop.links.stats import count, stats_buffer
 from shop.links.visit import answers_seen
 from shop.orders.services import shipping_for
 

@@ -45,7 +45,7 @@ from shop.core.models import utcnow
 from shop.core.pagecache import bump_version
 from shop.extensions import db
 from shop.inventory.exceptions import OutOfStock
-from shop.links.services import credit_order, source_answer_slug
+from shop.links.attribution import credit_order, source_answer_slug
 from shop.orders.models import Order, OrderStatus
 from shop.orders.services import (
     LineSnapshot,

@@ -22,7 +22,7 @@ from shop.editorial.forms import AnswerIndexForm, AskForm
 from shop.editorial.services import submit_question
 from shop.extensions import db, limiter
 from shop.links.queries import answer_products
-from shop.links.services import count, stats_buffer
+from shop.links.stats import count, stats_buffer
 from shop.links.visit import note_answer_seen
 from shop.mail.services import deliver_queued_now
 from shop.promotions.rules import reader_codes

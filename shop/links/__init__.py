@@ -13,7 +13,7 @@ def init_app(app: Flask) -> None:
     from shop.links.cli import links_cli
     from shop.links.cli_report import report_cli
     from shop.links.models import AnswerProductLink
-    from shop.links.services import init_stats
+    from shop.links.stats import init_stats
     from shop.links.views import bp
 
     app.register_blueprint(bp)

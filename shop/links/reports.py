@@ -13,16 +13,10 @@ from shop.core.money import format_major
 from shop.editorial.models import Answer
 from shop.extensions import db
 from shop.links.models import AnswerDailyStats, OrderAttribution
-from shop.orders.models import Order, OrderStatus
+from shop.orders.models import Order
+from shop.orders.statuses import PAID_STATUSES
 from shop.promotions.models import Promotion
 
-# Orders whose money the shop kept (some of it, after refunds).
-PAID_STATUSES = (
-    OrderStatus.PAID,
-    OrderStatus.FULFILLED,
-    OrderStatus.PARTIALLY_REFUNDED,
-    OrderStatus.REFUNDED,
-)
 REPORT_HEADER = (
     "answer_slug",
     "question",

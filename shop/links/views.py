@@ -11,7 +11,7 @@ from shop.catalog.queries import storefront_product
 from shop.editorial.queries import public_answer
 from shop.extensions import db
 from shop.links.queries import answer_products, routine_skus
-from shop.links.services import count, stats_buffer
+from shop.links.stats import count, stats_buffer
 from shop.links.visit import note_answer_seen
 
 bp = Blueprint("links", __name__)

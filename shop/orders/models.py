@@ -27,37 +27,6 @@ class OrderStatus(enum.StrEnum):
     EXPIRED = "expired"  # the Checkout Session expired unpaid
 
 
-# The only moves an order may make. Anything else is refused, which makes every
-# transition monotonic: a late "expired" after "paid" changes nothing.
-TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
-    OrderStatus.PENDING: frozenset(
-        {
-            OrderStatus.PROCESSING,
-            OrderStatus.PAID,
-            OrderStatus.REVIEW,
-            OrderStatus.CANCELLED,
-            OrderStatus.EXPIRED,
-        }
-    ),
-    OrderStatus.PROCESSING: frozenset(
-        {OrderStatus.PAID, OrderStatus.REVIEW, OrderStatus.CANCELLED}
-    ),
-    OrderStatus.REVIEW: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.REFUNDED}),
-    OrderStatus.PAID: frozenset(
-        {OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED}
-    ),
-    OrderStatus.FULFILLED: frozenset({OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED}),
-    OrderStatus.PARTIALLY_REFUNDED: frozenset(
-        {OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED, OrderStatus.FULFILLED}
-    ),
-    OrderStatus.REFUNDED: frozenset(),
-    OrderStatus.CANCELLED: frozenset(),
-    OrderStatus.EXPIRED: frozenset(),
-}
-# Orders that still hold stock (allocated, not yet consumed or released).
-HOLDING_STOCK = frozenset({OrderStatus.PENDING, OrderStatus.PROCESSING})
-
-
 class Order(TimestampMixin, Model):
     __tablename__ = "orders"
     __table_args__ = (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,10 +10,9 @@ from sqlalchemy.orm import selectinload
 
 from shop.core.money import format_major
 from shop.core.templating import isodate
-from shop.editorial.models import Answer
 from shop.extensions import db
-from shop.links.models import OrderAttribution
 from shop.orders.models import Order, OrderLine, OrderStatus
+from shop.orders.signals import source_answers
 
 EXPORT_HEADER = (
     "order_number",
@@ -36,39 +34,6 @@ EXPORT_HEADER = (
 )
 
 
-@dataclass(frozen=True)
-class CreditedAnswer:
-    """An answer read before an order: its source ("source") or one that helped ("assist")."""
-
-    role: str
-    slug: str
-    question: str
-
-
-def credited_answers(order_id: int) -> list[CreditedAnswer]:
-    """Return the answers an order is credited to: the source first, then the assists."""
-    rows = db.session.execute(
-        sa.select(OrderAttribution.role, Answer.slug, Answer.question)
-        .join(Answer, Answer.id == OrderAttribution.answer_id)
-        .where(OrderAttribution.order_id == order_id)
-        .order_by(sa.case((OrderAttribution.role == "source", 0), else_=1), OrderAttribution.id)
-    )
-    return [CreditedAnswer(row.role, row.slug, row.question) for row in rows]
-
-
-# What staff mean by "orders": the customer has paid (or paid by a method that settles
-# later) and everything after. Unpaid checkouts (open, abandoned, expired) are asked for.
-PLACED_STATUSES = frozenset(
-    {
-        OrderStatus.PROCESSING,
-        OrderStatus.PAID,
-        OrderStatus.REVIEW,
-        OrderStatus.FULFILLED,
-        OrderStatus.PARTIALLY_REFUNDED,
-        OrderStatus.REFUNDED,
-    }
-)
-CHECKOUT_STATUSES = frozenset(OrderStatus) - PLACED_STATUSES
 # The staff list's sort keys and the column each sorts by.
 STAFF_SORTS: dict[str, Any] = {
     "date": Order.created_at,
@@ -105,12 +70,6 @@ def export_rows(
     """
     yield list(EXPORT_HEADER)
     conditions = _staff_conditions(statuses, q)
-    credited = db.session.execute(
-        sa.select(OrderAttribution.order_id, Answer.slug)
-        .join(Answer, Answer.id == OrderAttribution.answer_id)
-        .where(OrderAttribution.role == "source")
-    )
-    sources: dict[int, str] = {row.order_id: row.slug for row in credited}
     last_id = 0
     while True:
         orders = db.session.scalars(
@@ -122,6 +81,7 @@ def export_rows(
         ).all()
         if not orders:
             return
+        sources = source_answers([order.id for order in orders])
         for order in orders:
             yield [
                 order.number or str(order.id),

@@ -26,7 +26,7 @@ from shop.core.templating import money
 from shop.extensions import db
 from shop.inventory.models import StockAdjustment
 from shop.inventory.services import adjust_on_hand
-from shop.links.services import credit_code_answer
+from shop.links.attribution import credit_code_answer
 from shop.orders.models import Order, OrderEvent, OrderStatus
 from shop.orders.services import (
     PaymentFacts,
@@ -36,6 +36,7 @@ from shop.orders.services import (
     order_for_session,
     refundable_amount,
 )
+from shop.orders.statuses import REFUNDABLE
 from shop.payments.exceptions import PaymentError, RefundRefused
 from shop.payments.gateway import CheckoutSession, Refund, gateway
 from shop.promotions.models import Promotion
@@ -44,7 +45,6 @@ logger = logging.getLogger("shop.payments")
 
 # Stripe expires sessions at their time; allow for clocks that differ a little.
 EXPIRY_GRACE = timedelta(minutes=2)
-REFUNDABLE = frozenset({OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED})
 # The adjustment reason for units a refund puts back on the shelf.
 RETURNED = "returned"
 

@@ -14,8 +14,9 @@ from shop.editorial.models import Answer
 from shop.editorial.queries import is_public
 from shop.extensions import db
 from shop.orders.models import Order
+from shop.orders.statuses import PAID_STATUSES
 from shop.promotions.models import Promotion
-from shop.promotions.rules import PAID_STATUSES, redemptions_used
+from shop.promotions.rules import redemptions_used
 
 
 class PromotionStatus(StrEnum):

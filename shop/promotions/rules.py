@@ -19,21 +19,9 @@ import sqlalchemy as sa
 from shop.core.models import utcnow
 from shop.core.money import format_money
 from shop.extensions import db
-from shop.orders.models import Order, OrderStatus
+from shop.orders.models import Order
+from shop.orders.statuses import PAID_STATUSES, REDEEMING_STATUSES
 from shop.promotions.models import CODE_MAX, Promotion
-
-# An order "uses" a redemption from the moment its checkout starts until it is closed
-# unpaid: a pending order holds its redemption as it holds its stock.
-REDEEMING_STATUSES = frozenset(OrderStatus) - {OrderStatus.CANCELLED, OrderStatus.EXPIRED}
-# Paid orders: what counts for "once per customer" and for the revenue a code brought.
-PAID_STATUSES = frozenset(
-    {
-        OrderStatus.PAID,
-        OrderStatus.FULFILLED,
-        OrderStatus.PARTIALLY_REFUNDED,
-        OrderStatus.REFUNDED,
-    }
-)
 
 
 class PromotionRefused(Exception):

@@ -23,7 +23,7 @@ from shop.admin.models import AuditEntry
 from shop.catalog.models import Product
 from shop.editorial.models import Answer
 from shop.inventory.models import StockRecord
-from shop.links.services import link_product
+from shop.links.services import add_link
 from shop.orders.services import LineSnapshot, create_pending_order
 from shop.pages.services import ensure_standard_pages
 from tests.factories import make_answer, make_product, make_question
@@ -113,7 +113,7 @@ def world(db: SQLAlchemy, make_staff: Callable[..., StaffUser]) -> dict[str, Any
     """One row of everything an admin URL can point at."""
     product = make_product("Barrier Cream", variants=[("50 ml", 2800, 10)])
     answer = make_answer("Does a barrier cream help eczema?")
-    link = link_product(answer.id, product.id, note="A plain, fragrance-free cream.")
+    link = add_link(answer.id, product.id, note="A plain, fragrance-free cream.")
     question = make_question()
     variant = product.variants[0]
     order = create_pending_order(
@@ -134,7 +134,7 @@ def world(db: SQLAlchemy, make_staff: Callable[..., StaffUser]) -> dict[str, Any
         "order_id": order.id,
         "user_id": colleague.id,
         "staff_id": colleague.id,
-        "link_id": link.id,
+        "link_id": link.link_id,
         "direction": "up",
         "export_type": "csv",
         "filename": "admin/css/bootstrap4/admin.css",

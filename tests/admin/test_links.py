@@ -16,7 +16,7 @@ from shop.accounts.models import StaffRole, StaffUser
 from shop.admin.models import AuditEntry
 from shop.catalog.models import ProductStatus
 from shop.links.models import AnswerProductLink, DismissedSuggestion
-from shop.links.services import add_link, link_product
+from shop.links.services import add_link
 from tests.factories import make_answer, make_brand, make_product
 from tests.fixtures_staff import sign_in
 from tests.html import csrf_token, visible_text
@@ -777,8 +777,16 @@ def test_older_gapped_or_tied_positions_become_1_to_n_on_the_first_change(
     assert _public_order(client, slug) == ["Barrier Cream", "Daily Sunscreen", "Calm Toner"]
 
 
-def test_link_product_places_a_new_link_after_one_at_position_0(db: SQLAlchemy) -> None:
+def test_add_link_places_a_new_link_after_one_at_position_0(db: SQLAlchemy) -> None:
     answer = make_answer()
     first, second = make_product(), make_product()
-    link_product(answer.id, first.id, position=0)
-    assert link_product(answer.id, second.id).position == 1
+    db.session.add(AnswerProductLink(answer_id=answer.id, product_id=first.id, position=0))
+    assert add_link(answer.id, second.id).after == {
+        "answer_id": answer.id,
+        "product_id": second.id,
+        "position": 2,
+        "note": "",
+        "caution": "",
+    }
+    placed = [(pid, pos) for pid, pos, _, _ in _links(db, answer.id)]
+    assert placed == [(first.id, 1), (second.id, 2)]

@@ -15,7 +15,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from shop.accounts.models import StaffRole, StaffUser
 from shop.admin.models import AuditEntry
-from shop.links.services import credit_order
+from shop.links.attribution import credit_order
 from shop.mail.models import OutboxMessage
 from shop.orders.models import Order, OrderEvent, OrderStatus
 from shop.orders.services import (

@@ -23,7 +23,7 @@ from shop.catalog.models import Product
 from shop.core.models import utcnow
 from shop.editorial.models import Answer, AnswerStatus
 from shop.inventory.services import adjust_on_hand
-from shop.links.services import link_product
+from shop.links.services import add_link
 from tests.admin.test_products import _save
 from tests.conftest import make_app
 from tests.factories import make_answer, make_concern, make_product
@@ -119,7 +119,7 @@ def test_a_new_link_shows_on_both_pages_in_another_process(
     db.session.commit()
     assert "Barrier Cream" not in _reader_sees(other_app, db, "/answers/winter-cream")
     assert "Which cream for winter?" not in _reader_sees(other_app, db, "/products/barrier-cream")
-    link_product(answer.id, cream.id, note="Thick enough for January.")
+    add_link(answer.id, cream.id, note="Thick enough for January.")
     db.session.commit()
     assert "Thick enough for January." in _reader_sees(other_app, db, "/answers/winter-cream")
     assert "Which cream for winter?" in _reader_sees(other_app, db, "/products/barrier-cream")

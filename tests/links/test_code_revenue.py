@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
+from shop.links.attribution import credit_code_answer, credit_order
 from shop.links.models import OrderAttribution
-from shop.links.services import credit_code_answer, credit_order
 from shop.orders.models import Order, OrderStatus
 from shop.orders.services import LineSnapshot, create_pending_order
 from shop.promotions.models import Promotion
