@@ -18,7 +18,7 @@ define apt_install
 	  || { $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $(2); }; }
 endef
 
-.PHONY: run test install install-dev browser node-tools lint typecheck security pytest lock clean audit bench attack deps-audit
+.PHONY: run test install install-dev browser node-tools lint imports typecheck security pytest lock clean audit bench attack deps-audit
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -41,12 +41,17 @@ run: install
 	$(FLASK) demo load
 	HOST=$(HOST) PORT=$(PORT) PYTHONPATH=. $(PY) scripts/devserver.py
 
-## test: ruff (lint and format), mypy, bandit, then pytest on SQLite and PostgreSQL
-test: install-dev lint typecheck security pytest
+## test: ruff (lint and format), the import contracts, mypy, bandit, then pytest on SQLite and PostgreSQL
+test: install-dev lint imports typecheck security pytest
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+## imports: the layers' import contracts (import-linter, [tool.importlinter] in pyproject.toml):
+## core imports no domain, orders do not reach up, the Stripe sandbox and the shop stay apart
+imports: install-dev
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: install-dev
 	$(VENV)/bin/mypy

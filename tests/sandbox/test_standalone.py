@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,31 +14,6 @@ from tests.fixtures_stripe import StripeSandbox, http
 from tests.sandbox.helpers import SUBTOTAL, loose_refund, promotion_code, session_params
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _imported_roots(package: Path) -> dict[str, set[str]]:
-    """Map each module file under `package` to the top-level names it imports (anywhere in it)."""
-    found: dict[str, set[str]] = {}
-    for file in sorted(package.rglob("*.py")):
-        names: set[str] = set()
-        for node in ast.walk(ast.parse(file.read_text(), str(file))):
-            if isinstance(node, ast.Import):
-                names.update(alias.name.split(".")[0] for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names.add(node.module.split(".")[0])
-        found[file.relative_to(ROOT).as_posix()] = names
-    return found
-
-
-def test_the_sandbox_and_the_shop_import_nothing_of_each_other() -> None:
-    sandbox = _imported_roots(ROOT / "stripe_sandbox")
-    shop = _imported_roots(ROOT / "shop")
-
-    assert "stripe_sandbox/app.py" in sandbox
-    assert "shop/__init__.py" in shop
-    # The sandbox stands in for Stripe: neither the shop nor stripe-python may leak into it.
-    assert {f: n & {"shop", "stripe"} for f, n in sandbox.items() if n & {"shop", "stripe"}} == {}
-    assert [f for f, names in shop.items() if "stripe_sandbox" in names] == []
 
 
 @pytest.fixture(scope="module")
