@@ -111,7 +111,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_cart(app)
     register_cli(app)
 
-    from shop.editorial.services import notify_answered_questions
+    from shop.editorial.questions import notify_answered_questions
     from shop.mail.services import register_mail_producer
 
     register_mail_producer(app, notify_answered_questions)
