@@ -1,16 +1,14 @@
-"""Writing answers in the staff editor, and taking them public or back to draft.
+"""Writing answers in the staff editor: drafts, their text, slugs and references.
 
 Every write names the version the editor opened, so a stale form can never overwrite a newer
-save (`Answer.version` is SQLAlchemy's version column). Going public settles the answer's
-address first and then tells the readers whose questions it answers (`questions.py`).
-Services flush; the view or command that called them commits once, so an answer's status
-and the mail it causes are stored together or not at all.
+save (`Answer.version` is SQLAlchemy's version column). Taking an answer public or back to
+draft is `publishing.py`. Services flush; the view that called them commits once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,11 +24,8 @@ from shop.editorial.addresses import (
     headline_slug,
     move_slug,
     placeholder_slug,
-    settle_slug,
 )
-from shop.editorial.exceptions import EditorialError
 from shop.editorial.models import Answer, AnswerStatus, Doctor, Topic
-from shop.editorial.questions import notify_answered_questions
 from shop.extensions import db
 
 BOTTOM_LINE_POINTS_MAX = 8
@@ -81,7 +76,8 @@ def answer_fields(answer: Answer) -> dict[str, Any]:
     }
 
 
-def _status_fields(answer: Answer, *, slug: bool = False) -> dict[str, Any]:
+def status_fields(answer: Answer, *, slug: bool = False) -> dict[str, Any]:
+    """An answer's status and go-live moment (and its slug) as plain JSON values, for audits."""
     published = answer.published_at
     if published is not None and published.tzinfo is None:  # SQLite hands back naive UTC
         published = published.replace(tzinfo=UTC)
@@ -92,15 +88,8 @@ def _status_fields(answer: Answer, *, slug: bool = False) -> dict[str, Any]:
     return {**fields, "slug": answer.slug} if slug else fields
 
 
-def _moved(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Keep the slug in an audit entry only when going out gave the answer its address."""
-    if before.get("slug") == after.get("slug"):
-        before = {k: v for k, v in before.items() if k != "slug"}
-        after = {k: v for k, v in after.items() if k != "slug"}
-    return before, after
-
-
-def _answer_at_version(answer_id: int, version: int) -> Answer:
+def answer_at_version(answer_id: int, version: int) -> Answer:
+    """Load an answer for a write, refused (`RecordChanged`) unless it is still at `version`."""
     # Row-locked, then compared: two editors saving at once are served one after the other,
     # and the second sees the first one's version.
     answer = db.session.get(Answer, answer_id, with_for_update=True, populate_existing=True)
@@ -210,12 +199,12 @@ def create_answer(content: AnswerContent) -> AnswerChange:
     _apply(answer, content, _checked_slug(content, None))
     db.session.add(answer)
     _flush_answer()
-    return AnswerChange(answer, {}, {**answer_fields(answer), **_status_fields(answer)})
+    return AnswerChange(answer, {}, {**answer_fields(answer), **status_fields(answer)})
 
 
 def update_answer(answer_id: int, content: AnswerContent, version: int) -> AnswerChange:
     """Save the editor's changes to an answer opened at `version` (its status is kept)."""
-    answer = _answer_at_version(answer_id, version)
+    answer = answer_at_version(answer_id, version)
     old = answer_fields(answer)
     _apply(answer, content, _checked_slug(content, answer))
     new = answer_fields(answer)
@@ -226,99 +215,3 @@ def update_answer(answer_id: int, content: AnswerContent, version: int) -> Answe
         answer.updated_at = utcnow()
         _flush_answer()
     return AnswerChange(answer, {k: old[k] for k in changed}, {k: new[k] for k in changed})
-
-
-def answer_problems(answer: Answer) -> list[str]:
-    """What an answer still lacks before it may go public (empty when it is ready)."""
-    problems = []
-    if not answer.question.strip():
-        problems.append("the question is empty")
-    if not answer.body.strip():
-        problems.append("the answer's body is empty")
-    if not [p for p in answer.bottom_line or [] if p.strip()]:
-        problems.append("the bottom line is empty")
-    if db.session.get(Doctor, answer.doctor_id) is None:
-        problems.append("no doctor is chosen")
-    return problems
-
-
-def _ready(answer: Answer, action: str) -> None:
-    problems = answer_problems(answer)
-    if problems:
-        raise EditorialError(f"The answer was not {action}: {'; '.join(problems)}.")
-
-
-def _go_out(answer: Answer, at: datetime | None = None) -> list[int]:
-    """Take a locked, ready answer public now, or at `at`; tell askers if it is out now.
-
-    A draft's placeholder slug is replaced first by one made from the headline, so the
-    address askers are sent is the one the answer keeps. Returns the ids of any mail queued.
-    """
-    try:
-        settle_slug(answer)
-    except NoFreeSlug as exc:
-        raise EditorialError(
-            f"The answer's address could not be made: {exc} Enter a slug, save, and try again."
-        ) from exc
-    now = utcnow()
-    when = at or now
-    answer.published_at = when
-    answer.status = AnswerStatus.SCHEDULED if when > now else AnswerStatus.PUBLISHED
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        raise RecordChanged("answer") from exc
-    except sa.exc.IntegrityError as exc:  # another answer took the address a moment ago
-        raise EditorialError(
-            "Another answer took this answer's address at the same moment; nothing was "
-            "changed. Try again."
-        ) from exc
-    return notify_answered_questions(now)
-
-
-def publish_answer_now(answer_id: int, version: int) -> AnswerChange:
-    """Make an answer opened at `version` public now (askers linked to it are told)."""
-    answer = _answer_at_version(answer_id, version)
-    if answer.status is AnswerStatus.PUBLISHED and answer.is_public():
-        raise EditorialError("This answer is already published.")
-    _ready(answer, "published")
-    before = _status_fields(answer, slug=True)
-    mail_ids = _go_out(answer)
-    return AnswerChange(answer, *_moved(before, _status_fields(answer, slug=True)), mail_ids)
-
-
-SCHEDULE_MAX_DAYS = 5 * 366
-
-
-def schedule_answer(
-    answer_id: int, at: datetime, version: int, now: datetime | None = None
-) -> AnswerChange:
-    """Schedule an answer opened at `version` to go public by itself at `at` (aware, future)."""
-    now = now or utcnow()
-    if at.tzinfo is None:
-        raise ValueError("schedule_answer needs an aware datetime")
-    if at <= now:
-        raise FieldError("go_live", "Choose a moment in the future.")
-    if at > now + timedelta(days=SCHEDULE_MAX_DAYS):
-        raise FieldError("go_live", "Choose a moment within the next five years.")
-    answer = _answer_at_version(answer_id, version)
-    if answer.status is not AnswerStatus.DRAFT and answer.is_public(now):
-        raise EditorialError("This answer is already public. Unpublish it first if it should wait.")
-    _ready(answer, "scheduled")
-    before = _status_fields(answer, slug=True)
-    mail_ids = _go_out(answer, at.astimezone(UTC))
-    return AnswerChange(answer, *_moved(before, _status_fields(answer, slug=True)), mail_ids)
-
-
-def unpublish_answer_at_version(answer_id: int, version: int) -> AnswerChange:
-    """Take an answer opened at `version` back to draft; it leaves the public site at once."""
-    answer = _answer_at_version(answer_id, version)
-    if answer.status is AnswerStatus.DRAFT:
-        raise EditorialError("This answer is already a draft.")
-    before = _status_fields(answer)
-    answer.status = AnswerStatus.DRAFT
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        raise RecordChanged("answer") from exc
-    return AnswerChange(answer, before, _status_fields(answer))

@@ -20,7 +20,7 @@ from shop.core.pagecache import bump_version
 from shop.extensions import db
 from shop.pages.models import BODY_MAX, SEO_MAX, STANDARD_PAGES, TITLE_MAX, Page
 
-# What the conflict page shows besides the current version (see admin/pages.py).
+# The conflict page keeps the editor's unsaved text below the current version (admin/pages.py).
 PAGE_CHANGED_THEN = "Here is the current version, with your text below it to copy from."
 
 

@@ -15,14 +15,13 @@ from shop.core.models import utcnow
 from shop.core.slugs import slugify
 from shop.editorial.exceptions import EditorialError
 from shop.editorial.models import Answer, AnswerOldSlug, AnswerStatus
-from shop.editorial.questions import notify_answered_questions, start_answer_from_question
-from shop.editorial.services import (
-    AnswerContent,
+from shop.editorial.publishing import (
     publish_answer_now,
     schedule_answer,
     unpublish_answer_at_version,
-    update_answer,
 )
+from shop.editorial.questions import notify_answered_questions, start_answer_from_question
+from shop.editorial.services import AnswerContent, update_answer
 from shop.mail.models import OutboxMessage
 from tests.factories import make_answer, make_doctor, make_question
 

@@ -14,15 +14,13 @@ from shop.core.errors import FieldError, RecordChanged
 from shop.core.models import utcnow
 from shop.editorial.exceptions import EditorialError
 from shop.editorial.models import Answer, AnswerStatus, QuestionStatus
-from shop.editorial.queries import public_answer, published_answers
-from shop.editorial.services import (
-    AnswerContent,
-    create_answer,
+from shop.editorial.publishing import (
     publish_answer_now,
     schedule_answer,
     unpublish_answer_at_version,
-    update_answer,
 )
+from shop.editorial.queries import public_answer, published_answers
+from shop.editorial.services import AnswerContent, create_answer, update_answer
 from shop.mail.models import OutboxMessage
 from tests.factories import make_answer, make_concern, make_doctor, make_question, make_topic
 

@@ -12,12 +12,12 @@ from flask_sqlalchemy import SQLAlchemy
 from shop.core.models import utcnow
 from shop.editorial.exceptions import EditorialError
 from shop.editorial.models import AnswerStatus, QuestionStatus
-from shop.editorial.questions import notify_answered_questions, submit_question
-from shop.editorial.services import (
+from shop.editorial.publishing import (
     publish_answer_now,
     schedule_answer,
     unpublish_answer_at_version,
 )
+from shop.editorial.questions import notify_answered_questions, submit_question
 from shop.mail.models import OutboxMessage
 from tests.factories import make_answer, make_question
 from tests.fixtures_mail import SmtpServer

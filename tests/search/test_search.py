@@ -185,7 +185,7 @@ def test_an_answer_scheduled_for_later_is_found_from_its_time(
 def test_publishing_a_draft_makes_it_findable(
     client: FlaskClient, db: SQLAlchemy, shelf: dict[str, Any]
 ) -> None:
-    from shop.editorial.services import publish_answer_now
+    from shop.editorial.publishing import publish_answer_now
 
     draft = shelf["draft_answer"]
     publish_answer_now(draft.id, draft.version)

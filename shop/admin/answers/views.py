@@ -26,14 +26,16 @@ from shop.core.errors import DomainError, FieldError, RecordChanged
 from shop.core.markdown import render_markdown
 from shop.editorial.addresses import address_of, has_been_out
 from shop.editorial.models import Answer
+from shop.editorial.publishing import (
+    publish_answer_now,
+    schedule_answer,
+    unpublish_answer_at_version,
+)
 from shop.editorial.services import (
     AnswerChange,
     AnswerContent,
     answer_fields,
     create_answer,
-    publish_answer_now,
-    schedule_answer,
-    unpublish_answer_at_version,
     update_answer,
 )
 from shop.extensions import db
