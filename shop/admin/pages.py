@@ -19,7 +19,7 @@ from shop.accounts.decorators import role_required
 from shop.accounts.models import StaffRole
 from shop.admin import audit
 from shop.admin.sections import register_section
-from shop.core.errors import DomainError
+from shop.core.errors import DomainError, FieldError, RecordChanged
 from shop.core.forms import ShopForm, multiline_text, strip_text, too_long
 from shop.core.markdown import render_markdown
 from shop.extensions import db
@@ -27,9 +27,7 @@ from shop.pages import queries
 from shop.pages.models import BODY_MAX, SEO_MAX, SLUG_MAX, TITLE_MAX, Page
 from shop.pages.services import (
     PageChange,
-    PageChanged,
     PageContent,
-    PageFieldError,
     page_fields,
     update_page,
 )
@@ -158,11 +156,11 @@ def edit(slug: str) -> Rendered | BaseResponse:
         if change.after:
             _audit(change)
         db.session.commit()
-    except PageChanged as exc:
+    except RecordChanged as exc:
         db.session.rollback()
         page = _page_or_404(slug)
         return _render_edit(page, _saved_form(page), 409, conflict=exc.message, unsaved=form)
-    except PageFieldError as exc:
+    except FieldError as exc:
         db.session.rollback()
         form[exc.field].errors = [*form[exc.field].errors, exc.message]
         return _render_edit(_page_or_404(slug), form, 400)

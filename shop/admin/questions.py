@@ -17,7 +17,7 @@ from shop.admin.paging import page_number
 from shop.admin.sections import register_section
 from shop.core.errors import DomainError
 from shop.editorial.models import QuestionStatus, ReaderQuestion
-from shop.editorial.services import set_question_status, start_answer_from_question
+from shop.editorial.questions import set_question_status, start_answer_from_question
 from shop.extensions import db
 
 bp = Blueprint("questions", __name__, url_prefix="/questions")

@@ -33,39 +33,15 @@ from shop.catalog.models import (
     Variant,
 )
 from shop.catalog.tax_codes import TAX_CODE_EXAMPLE, is_tax_code
-from shop.core.errors import DomainError, NotFound
+from shop.core.errors import FieldError, NotFound, RecordChanged
 from shop.core.models import utcnow
 from shop.core.slugs import SLUG_MAX, is_slug, slugify
 from shop.core.storage import Storage
 from shop.extensions import db
 from shop.inventory.services import create_stock_record
 
-RECORD_CHANGED = (
-    "This product was changed by someone else after you opened it; nothing was saved. "
-    "Here is the current version."
-)
 AUDIT_TEXT_MAX = 500
 ALT_TEXT_MAX = 300
-
-
-class RecordChanged(DomainError):
-    """The product changed since the editor read it (optimistic locking)."""
-
-    def __init__(self, message: str = RECORD_CHANGED) -> None:
-        super().__init__(message)
-
-
-class FieldError(DomainError):
-    """A value was refused; `field` names the form field the message belongs to.
-
-    `part` says which part of the product page it is in: "" for the product's own fields,
-    `variant:<id>`, `new_variant`, `image:<id>` or `upload`.
-    """
-
-    def __init__(self, field: str, message: str, part: str = "") -> None:
-        super().__init__(message)
-        self.field = field
-        self.part = part
 
 
 @dataclass
@@ -103,7 +79,7 @@ def _flush() -> None:
     try:
         db.session.flush()
     except StaleDataError as exc:
-        raise RecordChanged() from exc
+        raise RecordChanged("product") from exc
 
 
 def _product(product_id: int) -> Product:
@@ -117,7 +93,7 @@ def _product_for_update(product_id: int, expected_version: int) -> Product:
     """Load the product and refuse it if its version is not the one the editor saw."""
     product = _product(product_id)
     if product.version != expected_version:
-        raise RecordChanged()
+        raise RecordChanged("product")
     return product
 
 
@@ -325,9 +301,9 @@ def _checked_variants(
     """Match each edit to the product's size at the version the page showed, then check it."""
     current = {v.id: v for v in product.variants}
     if sorted(e.variant_id for e in edits) != sorted(current):
-        raise RecordChanged()
+        raise RecordChanged("product")
     if any(current[e.variant_id].version != e.expected_version for e in edits):
-        raise RecordChanged()
+        raise RecordChanged("product")
     checked: list[tuple[Variant, VariantFields]] = []
     seen: set[str] = set()
     rows: list[tuple[str, int | None, VariantFields]] = [
@@ -359,7 +335,7 @@ def _checked_images(
     for edit in edits:
         image = current.get(edit.image_id)
         if image is None:
-            raise RecordChanged()
+            raise RecordChanged("product")
         if not edit.remove:
             try:
                 _check_alt(edit.alt_text)

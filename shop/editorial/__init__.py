@@ -9,7 +9,7 @@ def init_app(app: Flask) -> None:
     """Install the column's pages, what the page cache must know of it, and the mail telling
     readers their question was answered."""
     from shop.editorial.pagecache import register_pagecache
-    from shop.editorial.services import notify_answered_questions
+    from shop.editorial.questions import notify_answered_questions
     from shop.editorial.views import bp
     from shop.mail.services import register_mail_producer
 

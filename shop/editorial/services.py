@@ -1,248 +1,35 @@
-"""Editorial writes: readers' questions, publishing answers, telling askers.
+"""Writing answers in the staff editor: drafts, their text, slugs and references.
 
-Services flush; the view or command that called them commits once, so a question
-and the mail it causes are stored together or not at all.
+Every write names the version the editor opened, so a stale form can never overwrite a newer
+save (`Answer.version` is SQLAlchemy's version column). Taking an answer public or back to
+draft is `publishing.py`. Services flush; the view that called them commits once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
 from shop.catalog.models import SkinConcern
-from shop.core.errors import NotFound
+from shop.core.errors import FieldError, NotFound, RecordChanged
 from shop.core.models import utcnow
 from shop.core.slugs import SLUG_MAX, is_slug
-from shop.core.templating import absolute_url
 from shop.editorial.addresses import (
     NoFreeSlug,
     has_been_out,
     headline_slug,
     move_slug,
     placeholder_slug,
-    settle_slug,
 )
-from shop.editorial.exceptions import EditorialError
-from shop.editorial.headlines import propose_headline
-from shop.editorial.models import (
-    Answer,
-    AnswerStatus,
-    Doctor,
-    QuestionStatus,
-    ReaderQuestion,
-    Topic,
-)
-from shop.editorial.queries import is_public
+from shop.editorial.models import Answer, AnswerStatus, Doctor, Topic
 from shop.extensions import db
-from shop.mail.services import queue_mail
-
-
-def submit_question(
-    name: str | None, email: str, question: str, consent: bool
-) -> tuple[ReaderQuestion, list[int]]:
-    """Store a reader's question and queue the acknowledgement and the staff notice.
-
-    Returns the question and the ids of the queued messages (to deliver after commit).
-    """
-    if not consent:
-        raise EditorialError("We need your consent to store your question.")
-    stored = ReaderQuestion(
-        name=(name or "").strip() or None,
-        email=email.strip(),
-        question=question.strip(),
-        consent=True,
-        status=QuestionStatus.NEW,
-    )
-    db.session.add(stored)
-    db.session.flush()
-    ack = queue_mail(
-        stored.email,
-        "We received your question",
-        "question_ack",
-        kind="question_ack",
-        question=stored,
-    )
-    notice = queue_mail(
-        current_app.config["MAIL_STAFF_ADDRESS"],
-        f"New reader question #{stored.id}",
-        "question_staff_notice",
-        kind="question_staff_notice",
-        question=stored,
-    )
-    return stored, [ack.id, notice.id]
-
-
-def publish_answer(answer_id: int, at: datetime | None = None) -> list[int]:
-    """Publish an answer now, or schedule it for `at`; tell askers if it is out now.
-
-    A draft's placeholder slug is replaced first by one made from the headline, so the
-    address askers are sent is the one the answer keeps. Returns the ids of any mail queued.
-    """
-    answer = db.session.get(Answer, answer_id, with_for_update=True)
-    if answer is None:
-        raise EditorialError("That answer does not exist.")
-    if not answer.body.strip() or not answer.question.strip():
-        raise EditorialError("An answer needs a question and a body before it is published.")
-    try:
-        settle_slug(answer)
-    except NoFreeSlug as exc:
-        raise EditorialError(
-            f"The answer's address could not be made: {exc} Enter a slug, save, and try again."
-        ) from exc
-    now = utcnow()
-    when = at or now
-    answer.published_at = when
-    answer.status = AnswerStatus.SCHEDULED if when > now else AnswerStatus.PUBLISHED
-    try:
-        db.session.flush()
-    except sa.exc.IntegrityError as exc:  # another answer took the address a moment ago
-        raise EditorialError(
-            "Another answer took this answer's address at the same moment; nothing was "
-            "changed. Try again."
-        ) from exc
-    return notify_answered_questions(now)
-
-
-def unpublish_answer(answer_id: int) -> None:
-    """Take an answer back to draft; visitors no longer see it."""
-    answer = db.session.get(Answer, answer_id)
-    if answer is None:
-        raise EditorialError("That answer does not exist.")
-    answer.status = AnswerStatus.DRAFT
-    db.session.flush()
-
-
-def link_question(question_id: int, answer_id: int | None) -> None:
-    """Record which answer answers a reader's question (None unlinks it)."""
-    question = db.session.get(ReaderQuestion, question_id)
-    if question is None:
-        raise EditorialError("That question does not exist.")
-    if answer_id is not None and db.session.get(Answer, answer_id) is None:
-        raise EditorialError("That answer does not exist.")
-    question.answer_id = answer_id
-    db.session.flush()
-
-
-def notify_answered_questions(now: datetime | None = None) -> list[int]:
-    """Queue one "your answer is out" mail per asker whose linked answer is now public.
-
-    Each question is claimed by a conditional UPDATE on `notified_at IS NULL`, so two
-    runs at once (a publish and the scheduled mail job) never mail the same reader twice.
-    Returns the ids of the queued messages.
-    """
-    now = now or utcnow()
-    candidates = db.session.scalars(
-        sa.select(ReaderQuestion.id)
-        .join(Answer, Answer.id == ReaderQuestion.answer_id)
-        .where(
-            ReaderQuestion.notified_at.is_(None),
-            ReaderQuestion.status.in_([QuestionStatus.NEW, QuestionStatus.ANSWERED]),
-            is_public(now),
-            # Never mail an address that is about to change (publishing settles it first).
-            Answer.slug_placeholder.is_(False),
-        )
-        .order_by(ReaderQuestion.id)
-    ).all()
-    queued: list[int] = []
-    for question_id in candidates:
-        claimed = db.session.execute(
-            sa.update(ReaderQuestion)
-            .where(ReaderQuestion.id == question_id, ReaderQuestion.notified_at.is_(None))
-            .values(notified_at=now, status=QuestionStatus.ANSWERED)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            continue
-        question = db.session.get(ReaderQuestion, question_id)
-        assert question is not None
-        assert question.answer is not None
-        message = queue_mail(
-            question.email,
-            "The doctor has answered your question",
-            "question_answered",
-            kind="question_answered",
-            question=question,
-            answer=question.answer,
-            answer_url=absolute_url("editorial.answer", slug=question.answer.slug),
-        )
-        queued.append(message.id)
-    return queued
-
-
-def set_question_status(question_id: int, status: QuestionStatus) -> None:
-    """Mark a question declined, spam, new or answered."""
-    question = db.session.get(ReaderQuestion, question_id)
-    if question is None:
-        raise EditorialError("That question does not exist.")
-    question.status = status
-    db.session.flush()
-
-
-def start_answer_from_question(question_id: int, doctor_id: int | None = None) -> Answer:
-    """Start a draft answer prefilled from a reader's question, and link the question to it.
-
-    The doctor is `doctor_id`, or the first doctor on file. The headline proposed is the
-    reader's question, trimmed; the slug is a placeholder until the answer is published.
-    """
-    question = db.session.get(ReaderQuestion, question_id, with_for_update=True)
-    if question is None:
-        raise EditorialError("That question does not exist.")
-    if question.answer_id is not None:
-        raise EditorialError("This question already has an answer.")
-    if doctor_id is not None:
-        doctor = db.session.get(Doctor, doctor_id)
-    else:
-        doctor = db.session.scalars(sa.select(Doctor).order_by(Doctor.id).limit(1)).first()
-    if doctor is None:
-        raise EditorialError("Add a doctor before starting an answer.")
-    letter = question.question.strip()
-    if question.name:
-        letter += f"\n\n— {question.name}"
-    answer = Answer(
-        slug=placeholder_slug(),
-        slug_placeholder=True,
-        question=propose_headline(question.question, question.id),
-        letter=letter,
-        body="",
-        bottom_line=[],
-        doctor_id=doctor.id,
-        status=AnswerStatus.DRAFT,
-        published_at=None,
-    )
-    db.session.add(answer)
-    db.session.flush()
-    question.answer_id = answer.id
-    db.session.flush()
-    return answer
-
-
-# Writing answers in the staff editor. Every write names the version the editor opened, so a
-# stale form can never overwrite a newer save (`Answer.version` is SQLAlchemy's version column).
 
 BOTTOM_LINE_POINTS_MAX = 8
 BOTTOM_LINE_POINT_MAX = 300
-
-
-class RecordChanged(EditorialError):
-    """The answer was saved by someone else after this editor opened it."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "This answer was changed by someone else after you opened it; nothing was saved. "
-            "Here is the current version."
-        )
-
-
-class AnswerFieldError(EditorialError):
-    """A value of the answer form was refused; `field` names the form field at fault."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -289,7 +76,8 @@ def answer_fields(answer: Answer) -> dict[str, Any]:
     }
 
 
-def _status_fields(answer: Answer, *, slug: bool = False) -> dict[str, Any]:
+def status_fields(answer: Answer, *, slug: bool = False) -> dict[str, Any]:
+    """An answer's status and go-live moment (and its slug) as plain JSON values, for audits."""
     published = answer.published_at
     if published is not None and published.tzinfo is None:  # SQLite hands back naive UTC
         published = published.replace(tzinfo=UTC)
@@ -300,22 +88,15 @@ def _status_fields(answer: Answer, *, slug: bool = False) -> dict[str, Any]:
     return {**fields, "slug": answer.slug} if slug else fields
 
 
-def _moved(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Keep the slug in an audit entry only when going out gave the answer its address."""
-    if before.get("slug") == after.get("slug"):
-        before = {k: v for k, v in before.items() if k != "slug"}
-        after = {k: v for k, v in after.items() if k != "slug"}
-    return before, after
-
-
-def _answer_at_version(answer_id: int, version: int) -> Answer:
+def answer_at_version(answer_id: int, version: int) -> Answer:
+    """Load an answer for a write, refused (`RecordChanged`) unless it is still at `version`."""
     # Row-locked, then compared: two editors saving at once are served one after the other,
     # and the second sees the first one's version.
     answer = db.session.get(Answer, answer_id, with_for_update=True, populate_existing=True)
     if answer is None:
         raise NotFound("That answer does not exist.")
     if answer.version != version:
-        raise RecordChanged()
+        raise RecordChanged("answer")
     return answer
 
 
@@ -323,9 +104,9 @@ def _flush_answer() -> None:
     try:
         db.session.flush()
     except StaleDataError as exc:
-        raise RecordChanged() from exc
+        raise RecordChanged("answer") from exc
     except sa.exc.IntegrityError as exc:  # a slug taken between our check and the write
-        raise AnswerFieldError(
+        raise FieldError(
             "slug", "Another answer already uses this slug. Choose a different one."
         ) from exc
 
@@ -348,9 +129,9 @@ def _checked_slug(content: AnswerContent, answer: Answer | None) -> tuple[str, b
         try:
             return headline_slug(content.question, answer.id), False
         except NoFreeSlug as exc:
-            raise AnswerFieldError("slug", f"{exc} Enter a slug.") from exc
+            raise FieldError("slug", f"{exc} Enter a slug.") from exc
     if not is_slug(typed):
-        raise AnswerFieldError(
+        raise FieldError(
             "slug",
             f"A slug is lowercase letters, digits and single dashes, at most {SLUG_MAX} "
             "characters, e.g. why-is-my-skin-dry.",
@@ -361,7 +142,7 @@ def _checked_slug(content: AnswerContent, answer: Answer | None) -> tuple[str, b
         )
     )
     if taken is not None:
-        raise AnswerFieldError(
+        raise FieldError(
             "slug", f"Another answer already uses the slug {typed}. Choose a different one."
         )
     return typed, False
@@ -370,24 +151,24 @@ def _checked_slug(content: AnswerContent, answer: Answer | None) -> tuple[str, b
 def _apply(answer: Answer, content: AnswerContent, slug: tuple[str, bool]) -> None:
     """Check references and copy `content` onto `answer`."""
     if not content.question.strip():
-        raise AnswerFieldError("question", "Enter the question the answer is about.")
+        raise FieldError("question", "Enter the question the answer is about.")
     if db.session.get(Doctor, content.doctor_id) is None:
-        raise AnswerFieldError("doctor_id", "Choose the doctor who answers.")
+        raise FieldError("doctor_id", "Choose the doctor who answers.")
     if (
         content.reviewed_by_id is not None
         and db.session.get(Doctor, content.reviewed_by_id) is None
     ):
-        raise AnswerFieldError("reviewed_by_id", "Choose a reviewing doctor from the list.")
+        raise FieldError("reviewed_by_id", "Choose a reviewing doctor from the list.")
     if content.reviewed_on is not None and content.reviewed_by_id is None:
-        raise AnswerFieldError(
+        raise FieldError(
             "reviewed_on", "Choose who reviewed the answer, or leave the review date empty."
         )
     if len(content.bottom_line) > BOTTOM_LINE_POINTS_MAX:
-        raise AnswerFieldError(
+        raise FieldError(
             "bottom_line", f"Keep the bottom line to {BOTTOM_LINE_POINTS_MAX} points or fewer."
         )
     if any(len(point) > BOTTOM_LINE_POINT_MAX for point in content.bottom_line):
-        raise AnswerFieldError(
+        raise FieldError(
             "bottom_line",
             f"Keep each bottom-line point to {BOTTOM_LINE_POINT_MAX} characters or fewer.",
         )
@@ -395,10 +176,10 @@ def _apply(answer: Answer, content: AnswerContent, slug: tuple[str, bool]) -> No
         db.session.scalars(sa.select(SkinConcern).where(SkinConcern.id.in_(content.concern_ids)))
     )
     if len(concerns) != len(set(content.concern_ids)):
-        raise AnswerFieldError("concern_ids", "Choose skin concerns from the list.")
+        raise FieldError("concern_ids", "Choose skin concerns from the list.")
     topics = list(db.session.scalars(sa.select(Topic).where(Topic.id.in_(content.topic_ids))))
     if len(topics) != len(set(content.topic_ids)):
-        raise AnswerFieldError("topic_ids", "Choose topics from the list.")
+        raise FieldError("topic_ids", "Choose topics from the list.")
     answer.question = content.question.strip()
     move_slug(answer, slug[0], placeholder=slug[1])
     answer.letter = content.letter.strip()
@@ -418,12 +199,12 @@ def create_answer(content: AnswerContent) -> AnswerChange:
     _apply(answer, content, _checked_slug(content, None))
     db.session.add(answer)
     _flush_answer()
-    return AnswerChange(answer, {}, {**answer_fields(answer), **_status_fields(answer)})
+    return AnswerChange(answer, {}, {**answer_fields(answer), **status_fields(answer)})
 
 
 def update_answer(answer_id: int, content: AnswerContent, version: int) -> AnswerChange:
     """Save the editor's changes to an answer opened at `version` (its status is kept)."""
-    answer = _answer_at_version(answer_id, version)
+    answer = answer_at_version(answer_id, version)
     old = answer_fields(answer)
     _apply(answer, content, _checked_slug(content, answer))
     new = answer_fields(answer)
@@ -434,76 +215,3 @@ def update_answer(answer_id: int, content: AnswerContent, version: int) -> Answe
         answer.updated_at = utcnow()
         _flush_answer()
     return AnswerChange(answer, {k: old[k] for k in changed}, {k: new[k] for k in changed})
-
-
-def answer_problems(answer: Answer) -> list[str]:
-    """What an answer still lacks before it may go public (empty when it is ready)."""
-    problems = []
-    if not answer.question.strip():
-        problems.append("the question is empty")
-    if not answer.body.strip():
-        problems.append("the answer's body is empty")
-    if not [p for p in answer.bottom_line or [] if p.strip()]:
-        problems.append("the bottom line is empty")
-    if db.session.get(Doctor, answer.doctor_id) is None:
-        problems.append("no doctor is chosen")
-    return problems
-
-
-def _ready(answer: Answer, action: str) -> None:
-    problems = answer_problems(answer)
-    if problems:
-        raise EditorialError(f"The answer was not {action}: {'; '.join(problems)}.")
-
-
-def publish_answer_now(answer_id: int, version: int) -> AnswerChange:
-    """Make an answer opened at `version` public now (askers linked to it are told)."""
-    answer = _answer_at_version(answer_id, version)
-    if answer.status is AnswerStatus.PUBLISHED and answer.is_public():
-        raise EditorialError("This answer is already published.")
-    _ready(answer, "published")
-    before = _status_fields(answer, slug=True)
-    try:
-        mail_ids = publish_answer(answer_id)
-    except StaleDataError as exc:
-        raise RecordChanged() from exc
-    return AnswerChange(answer, *_moved(before, _status_fields(answer, slug=True)), mail_ids)
-
-
-SCHEDULE_MAX_DAYS = 5 * 366
-
-
-def schedule_answer(
-    answer_id: int, at: datetime, version: int, now: datetime | None = None
-) -> AnswerChange:
-    """Schedule an answer opened at `version` to go public by itself at `at` (aware, future)."""
-    now = now or utcnow()
-    if at.tzinfo is None:
-        raise ValueError("schedule_answer needs an aware datetime")
-    if at <= now:
-        raise AnswerFieldError("go_live", "Choose a moment in the future.")
-    if at > now + timedelta(days=SCHEDULE_MAX_DAYS):
-        raise AnswerFieldError("go_live", "Choose a moment within the next five years.")
-    answer = _answer_at_version(answer_id, version)
-    if answer.status is not AnswerStatus.DRAFT and answer.is_public(now):
-        raise EditorialError("This answer is already public. Unpublish it first if it should wait.")
-    _ready(answer, "scheduled")
-    before = _status_fields(answer, slug=True)
-    try:
-        mail_ids = publish_answer(answer_id, at.astimezone(UTC))
-    except StaleDataError as exc:
-        raise RecordChanged() from exc
-    return AnswerChange(answer, *_moved(before, _status_fields(answer, slug=True)), mail_ids)
-
-
-def unpublish_answer_at_version(answer_id: int, version: int) -> AnswerChange:
-    """Take an answer opened at `version` back to draft; it leaves the public site at once."""
-    answer = _answer_at_version(answer_id, version)
-    if answer.status is AnswerStatus.DRAFT:
-        raise EditorialError("This answer is already a draft.")
-    before = _status_fields(answer)
-    try:
-        unpublish_answer(answer_id)
-    except StaleDataError as exc:
-        raise RecordChanged() from exc
-    return AnswerChange(answer, before, _status_fields(answer))

@@ -19,7 +19,7 @@ from shop.core.errors import DomainError
 from shop.core.pagecache import Rendered, cached
 from shop.editorial import queries
 from shop.editorial.forms import AnswerIndexForm, AskForm
-from shop.editorial.services import submit_question
+from shop.editorial.questions import submit_question
 from shop.extensions import db, limiter
 from shop.links.queries import answer_products
 from shop.links.stats import count, stats_buffer

@@ -15,32 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
-from shop.core.errors import DomainError, NotFound
+from shop.core.errors import FieldError, NotFound, RecordChanged
 from shop.core.pagecache import bump_version
 from shop.extensions import db
 from shop.pages.models import BODY_MAX, SEO_MAX, STANDARD_PAGES, TITLE_MAX, Page
 
-
-class PageError(DomainError):
-    """A write to a page was refused."""
-
-
-class PageChanged(PageError):
-    """The page was saved by someone else after this editor opened it."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "This page was changed by someone else after you opened it; nothing was saved. "
-            "Here is the current version, with your text below it to copy from."
-        )
-
-
-class PageFieldError(PageError):
-    """A value was refused; `field` names the form field at fault."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+# The conflict page keeps the editor's unsaved text below the current version (admin/pages.py).
+PAGE_CHANGED_THEN = "Here is the current version, with your text below it to copy from."
 
 
 @dataclass(frozen=True)
@@ -73,15 +54,15 @@ def page_fields(page: Page) -> dict[str, Any]:
 def _checked(content: PageContent) -> PageContent:
     title = content.title.strip()
     if not title:
-        raise PageFieldError("title", "Enter the page's title.")
+        raise FieldError("title", "Enter the page's title.")
     if len(title) > TITLE_MAX:
-        raise PageFieldError("title", f"Keep the title to {TITLE_MAX} characters or fewer.")
+        raise FieldError("title", f"Keep the title to {TITLE_MAX} characters or fewer.")
     body = content.body_markdown.replace("\r\n", "\n").strip()
     if len(body) > BODY_MAX:
-        raise PageFieldError("body_markdown", f"Keep the text to {BODY_MAX:,} characters or fewer.")
+        raise FieldError("body_markdown", f"Keep the text to {BODY_MAX:,} characters or fewer.")
     seo = (content.seo_description or "").strip() or None
     if seo is not None and len(seo) > SEO_MAX:
-        raise PageFieldError(
+        raise FieldError(
             "seo_description", f"Keep the description to {SEO_MAX} characters or fewer."
         )
     return PageContent(title, body, seo)
@@ -107,7 +88,7 @@ def update_page(slug: str, content: PageContent, version: int) -> PageChange:
     if page is None:
         raise NotFound("There is no page at that address.")
     if page.version != version:
-        raise PageChanged()
+        raise RecordChanged("page", PAGE_CHANGED_THEN)
     old = page_fields(page)
     _apply(page, checked)
     new = page_fields(page)
@@ -116,7 +97,7 @@ def update_page(slug: str, content: PageContent, version: int) -> PageChange:
         try:
             db.session.flush()
         except StaleDataError as exc:
-            raise PageChanged() from exc
+            raise RecordChanged("page", PAGE_CHANGED_THEN) from exc
         bump_version(db.session())
     return PageChange(page, {k: old[k] for k in changed}, {k: new[k] for k in changed})
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from shop.core.errors import DomainError
+from shop.core.errors import DomainError, FieldError
 from shop.core.models import utcnow
 from shop.editorial.models import Answer
 from shop.editorial.queries import is_public
@@ -38,12 +38,11 @@ class PromotionError(DomainError):
     """A promotion could not be made or ended; the message says why."""
 
 
-class PromotionFieldError(PromotionError):
-    """A value was refused; `field` names the form field (or CLI option) at fault."""
+class PromotionFieldError(FieldError, PromotionError):
+    """A value was refused; `field` names the form field (or CLI option) at fault.
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+    Still a `PromotionError`: the sync command and the dev server catch every refusal as one.
+    """
 
 
 @dataclass(frozen=True)

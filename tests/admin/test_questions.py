@@ -17,7 +17,7 @@ from shop.admin.audit import entries
 from shop.admin.models import AuditEntry
 from shop.core.models import utcnow
 from shop.editorial.models import Answer, AnswerStatus, QuestionStatus, ReaderQuestion
-from shop.editorial.services import start_answer_from_question
+from shop.editorial.questions import start_answer_from_question
 from tests.factories import make_doctor, make_question
 from tests.fixtures_mail import SmtpServer
 from tests.fixtures_staff import sign_in

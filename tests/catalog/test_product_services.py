@@ -16,15 +16,14 @@ from shop.catalog import services
 from shop.catalog.images import ImageNotSaved
 from shop.catalog.models import Product, ProductImage, ProductStatus, Variant
 from shop.catalog.services import (
-    FieldError,
     ImageEdit,
     NewImage,
     PageEdit,
     ProductFields,
-    RecordChanged,
     VariantEdit,
     VariantFields,
 )
+from shop.core.errors import FieldError, RecordChanged
 from shop.inventory.models import StockRecord
 from tests.factories import make_brand, make_category, make_concern, make_product
 

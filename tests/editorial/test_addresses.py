@@ -10,20 +10,18 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_sqlalchemy import SQLAlchemy
 
+from shop.core.errors import FieldError
 from shop.core.models import utcnow
 from shop.core.slugs import slugify
 from shop.editorial.exceptions import EditorialError
 from shop.editorial.models import Answer, AnswerOldSlug, AnswerStatus
-from shop.editorial.services import (
-    AnswerContent,
-    AnswerFieldError,
-    notify_answered_questions,
+from shop.editorial.publishing import (
     publish_answer_now,
     schedule_answer,
-    start_answer_from_question,
     unpublish_answer_at_version,
-    update_answer,
 )
+from shop.editorial.questions import notify_answered_questions, start_answer_from_question
+from shop.editorial.services import AnswerContent, update_answer
 from shop.mail.models import OutboxMessage
 from tests.factories import make_answer, make_doctor, make_question
 
@@ -202,7 +200,7 @@ def test_a_typed_slug_another_answer_holds_is_refused(db: SQLAlchemy) -> None:
     make_answer(slug="taken")
     answer = make_answer(slug="mine")
     db.session.commit()
-    with pytest.raises(AnswerFieldError, match="Another answer already uses the slug taken"):
+    with pytest.raises(FieldError, match="Another answer already uses the slug taken"):
         _save(db, answer.id, slug="taken")
     db.session.rollback()
     assert _stored(db, answer.id).slug == "mine"

@@ -10,20 +10,17 @@ import pytest
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 
+from shop.core.errors import FieldError, RecordChanged
 from shop.core.models import utcnow
 from shop.editorial.exceptions import EditorialError
 from shop.editorial.models import Answer, AnswerStatus, QuestionStatus
-from shop.editorial.queries import public_answer, published_answers
-from shop.editorial.services import (
-    AnswerContent,
-    AnswerFieldError,
-    RecordChanged,
-    create_answer,
+from shop.editorial.publishing import (
     publish_answer_now,
     schedule_answer,
     unpublish_answer_at_version,
-    update_answer,
 )
+from shop.editorial.queries import public_answer, published_answers
+from shop.editorial.services import AnswerContent, create_answer, update_answer
 from shop.mail.models import OutboxMessage
 from tests.factories import make_answer, make_concern, make_doctor, make_question, make_topic
 
@@ -101,7 +98,7 @@ def test_a_new_answer_is_a_private_draft_whose_address_waits_for_publishing(
 def test_a_slug_must_be_free_and_well_formed(db: SQLAlchemy, slug: str, message: str) -> None:
     make_answer(slug="taken")
     doctor = make_doctor()
-    with pytest.raises(AnswerFieldError) as refused:
+    with pytest.raises(FieldError) as refused:
         create_answer(_content(doctor.id, question="Taken?", slug=slug))
     assert refused.value.field == "slug"
     assert message in refused.value.message
@@ -109,11 +106,11 @@ def test_a_slug_must_be_free_and_well_formed(db: SQLAlchemy, slug: str, message:
 
 def test_references_are_checked(db: SQLAlchemy) -> None:
     doctor = make_doctor()
-    with pytest.raises(AnswerFieldError, match=r"Choose the doctor who answers\."):
+    with pytest.raises(FieldError, match=r"Choose the doctor who answers\."):
         create_answer(_content(doctor.id + 1000))
-    with pytest.raises(AnswerFieldError, match="Choose who reviewed the answer"):
+    with pytest.raises(FieldError, match="Choose who reviewed the answer"):
         create_answer(_content(doctor.id, reviewed_on=date(2025, 1, 1)))
-    with pytest.raises(AnswerFieldError, match=r"Choose topics from the list\."):
+    with pytest.raises(FieldError, match=r"Choose topics from the list\."):
         create_answer(_content(doctor.id, topic_ids=(999,)))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 0
 
@@ -231,7 +228,7 @@ def test_a_schedule_must_be_in_the_near_future(
 ) -> None:
     answer = make_answer(status=AnswerStatus.DRAFT)
     db.session.commit()
-    with pytest.raises(AnswerFieldError, match=message) as refused:
+    with pytest.raises(FieldError, match=message) as refused:
         schedule_answer(answer.id, utcnow() + offset, answer.version)
     assert refused.value.field == "go_live"
 

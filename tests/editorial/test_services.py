@@ -12,12 +12,12 @@ from flask_sqlalchemy import SQLAlchemy
 from shop.core.models import utcnow
 from shop.editorial.exceptions import EditorialError
 from shop.editorial.models import AnswerStatus, QuestionStatus
-from shop.editorial.services import (
-    notify_answered_questions,
-    publish_answer,
-    submit_question,
-    unpublish_answer,
+from shop.editorial.publishing import (
+    publish_answer_now,
+    schedule_answer,
+    unpublish_answer_at_version,
 )
+from shop.editorial.questions import notify_answered_questions, submit_question
 from shop.mail.models import OutboxMessage
 from tests.factories import make_answer, make_question
 from tests.fixtures_mail import SmtpServer
@@ -34,9 +34,14 @@ def test_publishing_tells_the_asker_once_with_the_link(db: SQLAlchemy) -> None:
     question = make_question("asker@example.com", answer=answer)
     db.session.commit()
 
-    publish_answer(answer.id)
+    publish_answer_now(answer.id, answer.version)
     db.session.commit()
-    publish_answer(answer.id)  # publishing again (an edit) sends nothing more
+    with pytest.raises(EditorialError, match="already published"):
+        publish_answer_now(answer.id, answer.version)
+    db.session.rollback()
+    # Out again after a spell as a draft: the asker was told the first time, not again.
+    unpublish_answer_at_version(answer.id, answer.version)
+    assert publish_answer_now(answer.id, answer.version).mail_ids == []
     assert notify_answered_questions() == []
     db.session.commit()
 
@@ -50,7 +55,7 @@ def test_publishing_tells_the_asker_once_with_the_link(db: SQLAlchemy) -> None:
 def test_a_scheduled_answer_tells_the_asker_when_its_time_comes(db: SQLAlchemy) -> None:
     answer = make_answer(status=AnswerStatus.DRAFT)
     make_question("later@example.com", answer=answer)
-    publish_answer(answer.id, at=utcnow() + timedelta(days=2))
+    schedule_answer(answer.id, utcnow() + timedelta(days=2), answer.version)
     assert answer.status is AnswerStatus.SCHEDULED
     assert _mail_to(db, "later@example.com") == []
 
@@ -71,14 +76,14 @@ def test_spam_and_declined_questions_are_never_mailed(
 
 def test_unpublished_answer_is_hidden_again(db: SQLAlchemy) -> None:
     answer = make_answer()
-    unpublish_answer(answer.id)
+    unpublish_answer_at_version(answer.id, answer.version)
     assert not answer.is_public()
 
 
 def test_an_empty_answer_cannot_be_published(db: SQLAlchemy) -> None:
     answer = make_answer(status=AnswerStatus.DRAFT, body="   ")
-    with pytest.raises(EditorialError, match="needs a question and a body"):
-        publish_answer(answer.id)
+    with pytest.raises(EditorialError, match="not published: the answer's body is empty"):
+        publish_answer_now(answer.id, answer.version)
 
 
 def test_submitting_without_consent_is_refused(db: SQLAlchemy) -> None:

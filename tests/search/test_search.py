@@ -185,9 +185,10 @@ def test_an_answer_scheduled_for_later_is_found_from_its_time(
 def test_publishing_a_draft_makes_it_findable(
     client: FlaskClient, db: SQLAlchemy, shelf: dict[str, Any]
 ) -> None:
-    from shop.editorial.services import publish_answer
+    from shop.editorial.publishing import publish_answer_now
 
-    publish_answer(shelf["draft_answer"].id)
+    draft = shelf["draft_answer"]
+    publish_answer_now(draft.id, draft.version)
     db.session.commit()
     assert hits(search_page(client, SECRET), "answers") == ["A draft about the barrier?"]
 

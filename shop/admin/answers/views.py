@@ -22,20 +22,20 @@ from shop.admin.answers.forms import (
     bottom_line_points,
     fill_choices,
 )
-from shop.core.errors import DomainError
+from shop.core.errors import DomainError, FieldError, RecordChanged
 from shop.core.markdown import render_markdown
 from shop.editorial.addresses import address_of, has_been_out
 from shop.editorial.models import Answer
-from shop.editorial.services import (
-    AnswerChange,
-    AnswerContent,
-    AnswerFieldError,
-    RecordChanged,
-    answer_fields,
-    create_answer,
+from shop.editorial.publishing import (
     publish_answer_now,
     schedule_answer,
     unpublish_answer_at_version,
+)
+from shop.editorial.services import (
+    AnswerChange,
+    AnswerContent,
+    answer_fields,
+    create_answer,
     update_answer,
 )
 from shop.extensions import db
@@ -82,7 +82,7 @@ def _saved_form(answer: Answer) -> AnswerForm:
     return fill_choices(AnswerForm(formdata=None, data=data))
 
 
-def _add_field_error(form: AnswerForm | ScheduleForm, exc: AnswerFieldError) -> None:
+def _add_field_error(form: AnswerForm | ScheduleForm, exc: FieldError) -> None:
     if exc.field in form:
         form[exc.field].errors = [*form[exc.field].errors, exc.message]
     else:
@@ -150,7 +150,7 @@ def new() -> Page | BaseResponse:
             _audit(change, "answer.create", f"Answer {change.answer.slug} created as a draft")
             answer_id = change.answer.id
             db.session.commit()
-        except AnswerFieldError as exc:
+        except FieldError as exc:
             db.session.rollback()
             _add_field_error(form, exc)
         except DomainError as exc:
@@ -194,7 +194,7 @@ def edit(answer_id: int) -> Page | BaseResponse:
             db.session.commit()
         except RecordChanged as exc:
             return _conflict(answer_id, exc.message, unsaved=form)
-        except AnswerFieldError as exc:
+        except FieldError as exc:
             db.session.rollback()
             _add_field_error(form, exc)
         except DomainError as exc:
@@ -224,7 +224,7 @@ def _status_action(
             db.session.commit()
         except RecordChanged as exc:
             return _conflict(answer_id, exc.message)
-        except AnswerFieldError as exc:
+        except FieldError as exc:
             db.session.rollback()
             _add_field_error(form, exc)
         except DomainError as exc:

@@ -43,18 +43,16 @@ from shop.admin.products.queries import taxonomy
 from shop.catalog import images, services
 from shop.catalog.models import Product, ProductImage, ProductStatus, Variant
 from shop.catalog.services import (
-    FieldError,
     ImageEdit,
     NewImage,
     PageEdit,
     ProductFields,
-    RecordChanged,
     Saved,
     VariantEdit,
     VariantFields,
 )
 from shop.catalog.tax_codes import default_tax_code
-from shop.core.errors import DomainError
+from shop.core.errors import DomainError, FieldError, RecordChanged
 from shop.core.markdown import render_markdown
 from shop.core.money import format_major
 from shop.core.storage import StorageError, media_storage, media_url
