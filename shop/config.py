@@ -15,14 +15,11 @@ from typing import Any
 
 from babel.numbers import is_currency
 
+from shop.core.errors import ConfigError
 from shop.payments.shipping_countries import STRIPE_SHIPPING_COUNTRIES
 
 ENVIRONMENTS = ("development", "production", "testing")
 DEFAULT_SECRET_PLACEHOLDERS = {"", "dev", "changeme", "change-me", "secret"}
-
-
-class ConfigError(RuntimeError):
-    """Raised at start-up when the settings cannot run the shop safely."""
 
 
 def _env(name: str, default: str | None = None) -> str | None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from shop import create_app
-from shop.config import ConfigError, load_config
+from shop.config import load_config
+from shop.core.errors import ConfigError
 from shop.payments.shipping_countries import STRIPE_SHIPPING_COUNTRIES
 from stripe_sandbox.core import default_shared_dir
 

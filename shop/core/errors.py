@@ -10,6 +10,10 @@ from __future__ import annotations
 CURRENT_VERSION = "Here is the current version."
 
 
+class ConfigError(RuntimeError):
+    """Raised at start-up when the settings cannot run the shop safely."""
+
+
 class DomainError(Exception):
     """A business rule refused an action; the message is safe to show to the user."""
 

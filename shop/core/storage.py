@@ -35,7 +35,7 @@ from urllib.parse import quote
 
 from flask import Flask, current_app, has_app_context, url_for
 
-from shop.config import ConfigError
+from shop.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client

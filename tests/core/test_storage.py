@@ -30,7 +30,7 @@ from shop import create_app
 from shop.accounts.models import StaffRole, StaffUser
 from shop.catalog import images, services
 from shop.catalog.models import Product, ProductImage
-from shop.config import ConfigError
+from shop.core.errors import ConfigError
 from shop.core.storage import (
     InvalidKey,
     LocalStorage,

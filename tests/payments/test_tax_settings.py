@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shop.config import ConfigError, load_config
+from shop.config import load_config
+from shop.core.errors import ConfigError
 
 
 @pytest.fixture(autouse=True)
