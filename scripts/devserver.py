@@ -99,6 +99,8 @@ def main() -> None:
     """Serve the shop (and the sandbox when there are no Stripe keys) until interrupted."""
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
+    # Stripe sends the customer back to this address: on another port, there, not to :5000.
+    os.environ.setdefault("SHOP_BASE_URL", f"http://{host}:{port}")
     if not os.environ.get("STRIPE_SECRET_KEY"):
         _start_sandbox(host, port, int(os.environ.get("SANDBOX_PORT", "12111")))
     app = create_app()
