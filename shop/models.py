@@ -6,7 +6,7 @@ from shop.cart.models import Cart, CartLine
 from shop.catalog.models import Brand, Category, Product, ProductImage, SkinConcern, Variant
 from shop.core.models import ContentVersion
 from shop.editorial.models import Answer, Doctor, ReaderQuestion, Topic
-from shop.inventory.models import StockAdjustment, StockRecord
+from shop.inventory.models import StockAdjustment, StockFace, StockRecord
 from shop.links.models import (
     AnswerDailyStats,
     AnswerProductLink,
@@ -46,6 +46,7 @@ __all__ = [
     "SkinConcern",
     "StaffUser",
     "StockAdjustment",
+    "StockFace",
     "StockRecord",
     "StripeEvent",
     "Topic",

@@ -60,6 +60,7 @@ from shop.extensions import db
 cache = Cache()
 
 CHANGED = "shop_content_changed"
+PENDING = "shop_content_pending"
 MAX_KEY_PATH = 512
 # Per process, so page text can never forge a hole.
 _HOLE = secrets.token_hex(8)
@@ -187,12 +188,26 @@ def _mark_statement(state: Any) -> None:
 def _bump_before_commit(session: Session) -> None:
     # Flush first: the commit's own flush comes after this hook, too late to be seen here.
     session.flush()
+    # Every check runs, even when the version moves anyway: each keeps its own record of
+    # what the pages show up to date (see `add_commit_check`).
+    checks = registry(current_app).commit_checks if has_app_context() else []
+    changed = [check(session) for check in checks]  # a list: every check runs
+    if any(changed):
+        session.info[CHANGED] = True
+    session.info.pop(PENDING, None)
     if session.info.pop(CHANGED, None):
         bump_version(session)
 
 
 def _forget(session: Session, *args: Any) -> None:
     session.info.pop(CHANGED, None)
+    session.info.pop(PENDING, None)
+
+
+def pending(session: Session) -> dict[str, set[int]]:
+    """Notes a domain keeps for its commit check in this unit of work (dropped on rollback)."""
+    notes: dict[str, set[int]] = session.info.setdefault(PENDING, {})
+    return notes
 
 
 def _install_session_events() -> None:
@@ -305,6 +320,16 @@ def add_page_hole(app: Flask, name: str, fill: Callable[[], Markup]) -> None:
 def watch_tables(app: Flask, *tables: str) -> None:
     """Have a write to any of these tables bump the content version: public pages show them."""
     registry(app).watched_tables.update(tables)
+
+
+def add_commit_check(app: Flask, check: Callable[[Session], bool]) -> None:
+    """Run `check(session)` before every commit; True moves the content version on.
+
+    For what a write changes only sometimes on a page: a domain notes what it touched (in
+    `pending(session)`) and its check decides, in the committing transaction, whether any
+    page would now read differently.
+    """
+    registry(app).commit_checks.append(check)
 
 
 def add_version_moment(app: Flask, name: str, moment: VersionMoment) -> None:

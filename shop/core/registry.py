@@ -7,6 +7,8 @@ the function of the core module concerned:
 - `pagecache.add_page_hole`: a piece of a cached page filled in for each visitor (the cart
   badge); core's own CSRF hole needs no registration;
 - `pagecache.watch_tables`: tables whose rows public pages show (a write bumps the version);
+- `pagecache.add_commit_check`: a check before each commit for writes that change public
+  pages only sometimes (a sale changes a page only when its stock words change);
 - `pagecache.add_version_moment`: a time, read with the content version, whose passing changes
   public pages with no write (the newest public answer's publish time);
 - `assets.set_image_copies`: an image's resized copies and their widths, for `srcset`.
@@ -27,6 +29,7 @@ from markupsafe import Markup
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from sqlalchemy.orm import Session
     from sqlalchemy.sql.elements import ColumnElement
 
     from shop.core.storage import Storage
@@ -56,6 +59,8 @@ class Registry:
     page_holes: dict[str, PageHole] = field(default_factory=dict)
     watched_tables: set[str] = field(default_factory=set)
     version_moments: dict[str, VersionMoment] = field(default_factory=dict)
+    # Run before each commit; one returning True moves the version on (see pagecache).
+    commit_checks: list[Callable[[Session], bool]] = field(default_factory=list)
     image_copies: ImageCopies | None = None
     # The template functions of the holes, core's csrf_token() among them (see pagecache).
     hole_functions: dict[str, Callable[[], Any]] = field(default_factory=dict)

@@ -6,8 +6,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Have a stock change bump the page cache's version: product pages show availability."""
-    from shop.core.pagecache import watch_tables
-    from shop.inventory.models import StockRecord
+    """Have a stock change move the page cache's version on when it changes what pages say
+    of the stock ("In stock", "Only 3 left", "Sold out"), and only then."""
+    from shop.core.pagecache import add_commit_check
+    from shop.inventory.faces import stock_faces_changed
 
-    watch_tables(app, StockRecord.__tablename__)
+    add_commit_check(app, stock_faces_changed)

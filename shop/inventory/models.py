@@ -51,3 +51,19 @@ class StockAdjustment(Model):
     reason: Mapped[str] = mapped_column(sa.String(40))
     note: Mapped[str] = mapped_column(sa.String(500), default="")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class StockFace(Model):
+    """What public pages last showed of a product's stock: its words per size and in all.
+
+    A sale or a hold changes a page only when these words change ("In stock" to "Only 5
+    left", "Only 2 left" to "Only 1 left", to "Sold out"); the commit check in
+    `shop/inventory/faces.py` compares them and moves the page cache's version on only then.
+    """
+
+    __tablename__ = "stock_faces"
+
+    product_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
+    face: Mapped[str | None] = mapped_column(sa.Text)

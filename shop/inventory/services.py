@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from shop.extensions import db
 from shop.inventory.exceptions import OutOfStock, StockError
+from shop.inventory.faces import note_stock_change
 from shop.inventory.models import StockAdjustment, StockRecord
 
 # Why on-hand stock changed; the admin and CLI offer these words.
@@ -32,6 +33,7 @@ def create_stock_record(variant_id: int, on_hand: int = 0, reason: str = "initia
                 variant_id=variant_id, delta=on_hand, on_hand_after=on_hand, reason=reason
             )
         )
+    note_stock_change([variant_id])  # its product's stock words are known from the start
     db.session.flush()
     return record
 
@@ -66,6 +68,7 @@ def adjust_on_hand(variant_id: int, delta: int, reason: str, note: str = "") -> 
             variant_id=variant_id, delta=delta, on_hand_after=new_on_hand, reason=reason, note=note
         )
     )
+    note_stock_change([variant_id])
     db.session.flush()
     return int(new_on_hand)
 
@@ -105,6 +108,7 @@ def create_stock_records(opening: list[tuple[int, int]], reason: str = "initial"
     ]
     if adjustments:
         db.session.execute(sa.insert(StockAdjustment), adjustments)
+    note_stock_change(vid for vid, _ in opening)
 
 
 # --- Reservations for checkouts ---------------------------------------------------------
@@ -137,6 +141,7 @@ def allocate_stock(quantities: dict[int, int]) -> None:
         )
         if held.rowcount != 1:  # type: ignore[attr-defined]
             raise OutOfStock(variant_id)
+    note_stock_change(quantities)
     db.session.flush()
 
 
@@ -149,11 +154,15 @@ def release_stock(quantities: dict[int, int]) -> None:
             .values(allocated=StockRecord.allocated - qty)
             .execution_options(synchronize_session=False)
         )
+    note_stock_change(quantities)
     db.session.flush()
 
 
 def consume_stock(quantities: dict[int, int], note: str = "") -> None:
-    """Turn held units into a sale: they leave on_hand and allocated, recorded as "sold"."""
+    """Turn held units into a sale: they leave on_hand and allocated, recorded as "sold".
+
+    What can be bought does not change (the hold already took it), so no page does either.
+    """
     for variant_id, qty in _in_lock_order(quantities):
         new_on_hand = db.session.execute(
             sa.update(StockRecord)

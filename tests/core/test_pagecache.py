@@ -20,9 +20,14 @@ from flask_sqlalchemy import SQLAlchemy
 
 from shop.accounts.models import StaffRole
 from shop.catalog.models import Product
-from shop.core.models import utcnow
+from shop.core.models import ContentVersion, utcnow
 from shop.editorial.models import Answer, AnswerStatus
-from shop.inventory.services import adjust_on_hand
+from shop.inventory.services import (
+    adjust_on_hand,
+    allocate_stock,
+    consume_stock,
+    release_stock,
+)
 from shop.links.services import add_link
 from tests.admin.test_products import _save
 from tests.conftest import make_app
@@ -136,6 +141,88 @@ def test_a_stock_change_shows_at_once_in_another_process(
     db.session.commit()
     assert "Sold out" in _reader_sees(other_app, db, "/products/barrier-cream")
     assert "Sold out" in _reader_sees(other_app, db, "/products/")
+
+
+def _version(db: SQLAlchemy) -> int:
+    db.session.rollback()
+    return int(db.session.scalar(sa.select(ContentVersion.version)) or 0)
+
+
+def _sell(db: SQLAlchemy, variant_id: int, quantity: int) -> None:
+    """A checkout holds the units, then its payment sells them: two units of work."""
+    allocate_stock({variant_id: quantity})
+    db.session.commit()
+    consume_stock({variant_id: quantity})
+    db.session.commit()
+
+
+@pytest.fixture
+def shelf(db: SQLAlchemy, cream: Product) -> list[str]:
+    """The cream recommended by an answer, and the public pages that show its stock."""
+    answer = make_answer("Which cream for winter?", slug="winter-cream")
+    add_link(answer.id, cream.id, note="Thick enough for January.")
+    db.session.commit()
+    return ["/products/barrier-cream", "/answers/winter-cream", "/products/", "/"]
+
+
+def test_a_sale_that_changes_no_stock_words_leaves_every_page_cached(
+    app: Flask, db: SQLAlchemy, cream: Product, shelf: list[str]
+) -> None:
+    variant_id = cream.variants[0].id
+    visitor = app.test_client()
+    for url in shelf:
+        _queries(db, visitor, url)  # built and kept
+    before = _version(db)
+
+    _sell(db, variant_id, 1)  # 9 in stock, then 8: "In stock" either way
+    release_stock({})  # a checkout with nothing to give back
+
+    assert _version(db) == before
+    for url in shelf:
+        assert _queries(db, visitor, url) == 1, url  # served from the cache, not rebuilt
+        assert "In stock" in visible_text(visitor.get(url)), url
+
+
+def test_each_sale_that_changes_the_stock_words_shows_at_once_everywhere(
+    db: SQLAlchemy, other_app: Flask, cream: Product, shelf: list[str]
+) -> None:
+    for url in shelf[:2]:
+        assert "In stock" in _reader_sees(other_app, db, url)
+    variant_id = cream.variants[0].id
+
+    _sell(db, variant_id, 5)  # 9 -> 4: the hold alone already reads "Only 4 left"
+    for url in shelf:
+        assert "Only 4 left" in _reader_sees(other_app, db, url), url
+    assert "In stock" not in _reader_sees(other_app, db, "/products/barrier-cream")
+
+    _sell(db, variant_id, 1)
+    assert "Only 3 left" in _reader_sees(other_app, db, "/answers/winter-cream")
+
+    allocate_stock({variant_id: 3})  # the last three held by a checkout: nothing to buy
+    db.session.commit()
+    for url in shelf:
+        assert "Sold out" in _reader_sees(other_app, db, url), url
+
+    release_stock({variant_id: 3})  # that checkout expired: they can be bought again
+    db.session.commit()
+    for url in shelf:
+        assert "Only 3 left" in _reader_sees(other_app, db, url), url
+
+
+def test_stock_words_stay_exact_when_the_same_commit_also_edits_the_product(
+    db: SQLAlchemy, other_app: Flask, cream: Product
+) -> None:
+    variant_id = cream.variants[0].id
+    adjust_on_hand(variant_id, -5, reason="damaged")  # 9 -> 4, and a new name with it
+    cream.name = "Barrier Cream Rich"
+    db.session.commit()
+    assert "Only 4 left" in _reader_sees(other_app, db, "/products/barrier-cream")
+
+    adjust_on_hand(variant_id, 5, reason="restock")  # back to the words before either
+    db.session.commit()
+    page = _reader_sees(other_app, db, "/products/barrier-cream")
+    assert "In stock" in page
+    assert "Only 4 left" not in page
 
 
 def test_unpublishing_takes_an_answer_off_every_cached_page(

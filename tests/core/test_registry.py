@@ -181,9 +181,10 @@ def test_template_values_are_the_app_s_own(bare: Flask, app: Flask) -> None:
 def test_the_shop_registers_its_domains_with_core(app: Flask) -> None:
     found = registry(app)
     assert list(found.page_holes) == ["cart_badge"]
-    assert {"products", "variants", "stock_records", "answers", "promotions"} <= (
-        found.watched_tables
-    )
+    assert {"products", "variants", "answers", "promotions"} <= found.watched_tables
+    # Stock moves pages only when its words change: a commit check, not a watched table.
+    assert "stock_records" not in found.watched_tables
+    assert [check.__name__ for check in found.commit_checks] == ["stock_faces_changed"]
     assert "orders" not in found.watched_tables  # no public page shows an order
     assert list(found.version_moments) == ["last_published"]
     assert "nav_categories" in found.template_values
