@@ -9,10 +9,12 @@ from shop.catalog import queries
 from shop.catalog.forms import CatalogFilterForm
 from shop.catalog.models import ProductStatus
 from shop.core.pagecache import cached
+from shop.core.readonly import read_only_gets
 from shop.editorial.queries import latest_answers
 from shop.links.queries import product_answers
 
 bp = Blueprint("catalog", __name__)
+read_only_gets(bp)  # its GETs only read: they never wait for SQLite's write lock
 
 
 @bp.get("/")

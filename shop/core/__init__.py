@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     health checks (after the CSRF extension: the page cache's csrf_token() replaces its own)."""
     from shop.core.health import register_health
     from shop.core.pagecache import init_pagecache
+    from shop.core.readonly import install_guards
     from shop.core.templating import register_templating
     from shop.core.web import register_web
 
@@ -21,3 +22,4 @@ def init_app(app: Flask) -> None:
     register_templating(app)
     register_web(app)
     register_health(app)
+    install_guards()

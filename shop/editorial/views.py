@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from shop.core import pagecache
 from shop.core.errors import DomainError
 from shop.core.pagecache import Rendered, cached
+from shop.core.readonly import read_only_gets
 from shop.editorial import queries
 from shop.editorial.forms import AnswerIndexForm, AskForm
 from shop.editorial.questions import submit_question
@@ -28,6 +29,7 @@ from shop.mail.services import deliver_queued_now
 from shop.promotions.rules import reader_codes
 
 bp = Blueprint("editorial", __name__)
+read_only_gets(bp)  # its GETs only read: they never wait for SQLite's write lock
 
 ANSWERS_PER_PAGE = 12
 

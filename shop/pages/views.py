@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template
 
 from shop.core.pagecache import cached
+from shop.core.readonly import read_only_gets
 from shop.pages import queries
 from shop.pages.models import SLUG_MAX
 
 bp = Blueprint("pages", __name__, url_prefix="/pages")
+read_only_gets(bp)  # its GETs only read: they never wait for SQLite's write lock
 
 
 @bp.get("/<slug>")

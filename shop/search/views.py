@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask.blueprints import BlueprintSetupState
 
+from shop.core.readonly import read_only_gets
 from shop.search.parser import MAX_QUERY_CHARS
 from shop.search.queries import GROUPS, search
 from shop.search.services import register_index_events
 
 bp = Blueprint("search", __name__)
+read_only_gets(bp)  # its GETs only read: they never wait for SQLite's write lock
 
 
 @bp.record_once

@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template
 
 from shop.catalog import queries as catalog_queries
+from shop.core.readonly import read_only_gets
 from shop.editorial import queries as editorial_queries
 from shop.pages import queries as pages_queries
 from shop.seo import queries
 
 bp = Blueprint("seo", __name__)
+read_only_gets(bp)  # its GETs only read: they never wait for SQLite's write lock
 
 
 @bp.get("/sitemap.xml")
