@@ -1,6 +1,6 @@
-"""Visitors who add to cart and start checkout (they need a session, so not wrk), and
-what they need: the session cookie, the CSRF token, Stripe's webhook signature and the
-sandbox's control API."""
+"""Visitors who add to cart and start checkout (they need a session, so not wrk), the
+customer who completes a purchase a second during the spike rows, and what they need: the
+session cookie, the CSRF token, Stripe's webhook signature and the sandbox's control API."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,3 +146,76 @@ def sandbox_json(url: str, body: dict[str, Any] | None = None, method: str | Non
     )
     with urllib.request.urlopen(request, timeout=30) as r:  # noqa: S310
         return json.loads(r.read())
+
+
+@dataclass
+class Purchaser:
+    """One customer completing a purchase every `interval` seconds, as a shared answer's
+    readers do: add a size to a fresh cart, start checkout, pay on the sandbox (whose
+    webhook then settles the order and sells the stock)."""
+
+    port: int
+    items: Sequence[tuple[str, str]]
+    sandbox_url: str
+    interval: float = 1.0
+    completed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def run(self, stop: threading.Event) -> None:
+        """Buy on the beat until `stop` is set."""
+        client = Client(self.port)
+        due, n = time.monotonic(), 0
+        try:
+            while not stop.is_set():
+                slug, sku = self.items[n % len(self.items)]
+                n += 1
+                try:
+                    self._buy(client, slug, sku)
+                except Exception as exc:
+                    # A failed purchase is a figure of the run, not a crash of the bench.
+                    self.errors.append(f"{sku}: {exc!r}")
+                due += self.interval
+                stop.wait(max(0.0, due - time.monotonic()))
+        finally:
+            client.close()
+
+    def _buy(self, client: Client, slug: str, sku: str) -> None:
+        status, headers, body = client.send("GET", f"/products/{slug}", {"Accept": "text/html"})
+        fresh = _cookie(headers)
+        if status != 200 or fresh is None:
+            raise BenchError(f"GET /products/{slug}: {status}, no session cookie")
+        token = csrf_token(body.decode())
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        add = urllib.parse.urlencode({"csrf_token": token, "variant": sku, "quantity": "1"})
+        status, headers, _ = client.send(
+            "POST", "/cart/add", {**form, "Cookie": f"session={fresh}"}, add
+        )
+        cart = _cookie(headers)
+        if status != 303 or cart is None:
+            raise BenchError(f"add: {status}")
+        checkout = urllib.parse.urlencode({"csrf_token": token})
+        status, headers, _ = client.send(
+            "POST", "/checkout", {**form, "Cookie": f"session={cart}"}, checkout
+        )
+        location = headers.get("Location", "")
+        if status != 303 or not location.startswith(self.sandbox_url):
+            raise BenchError(f"checkout: {status} to {location or '-'}")
+        session_id = location.rstrip("/").rsplit("/", 1)[1]
+        sandbox_json(f"{self.sandbox_url}/_sandbox/sessions/{session_id}/pay", {})
+        self.completed += 1
+
+
+@contextmanager
+def purchasing(
+    port: int, sandbox_url: str, items: Sequence[tuple[str, str]]
+) -> Iterator[Purchaser]:
+    """Complete one purchase a second in the background for the `with` block."""
+    purchaser = Purchaser(port, items, sandbox_url)
+    stop = threading.Event()
+    thread = threading.Thread(target=purchaser.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield purchaser
+    finally:
+        stop.set()
+        thread.join(timeout=120)

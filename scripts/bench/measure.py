@@ -11,7 +11,7 @@ from typing import Any
 
 from serving import Processes, free_port, gunicorn_args, process_env, wait_until_up
 
-from .buyers import run_buyers, sandbox_json, sign
+from .buyers import purchasing, run_buyers, sandbox_json, sign
 from .data import dispose_app, in_process_app, pick
 from .load import PAGE_HEADERS, BenchError, request_line, run_wrk, warm, write_requests
 from .queries import buying_queries, page_queries, webhook_queries
@@ -46,6 +46,10 @@ def webhook_events(stack: Stack, app: Any, limit: int) -> list[dict[str, Any]]:
     return [e["event"] for e in found if e["event"]["data"]["object"].get("id")]
 
 
+# The pages a shared answer's readers land on, measured again during the spike.
+SPIKE_PAGES = {"home": "home", "product": "product", "answer": "answer", "search": "search"}
+
+
 def measure(
     procs: Processes,
     engine: Engine,
@@ -63,10 +67,17 @@ def measure(
         ),
         "answer": Row("answer", min_ratio=CACHED_RATIO, check_queries=True),
         "search": Row("search", min_ratio=UNCACHED_RATIO, check_queries=True),
+        **{
+            f"{key}-busy": Row(f"{label}, one purchase a second")
+            for key, label in SPIKE_PAGES.items()
+        },
         "add": Row("add to cart (POST)"),
         "checkout": Row("checkout start (POST)"),
         "webhook": Row("Stripe webhook (POST)"),
     }
+    for key in SPIKE_PAGES:
+        rows[f"{key}-busy"].busy_of = rows[key]
+        rows[f"{key}-busy"].min_ratio = rows[key].min_ratio
     cache_off_pages = ("home", "catalogue", "category", "product", "answer")
     for key in cache_off_pages:
         rows[f"{key}-off"] = Row(f"{rows[key].label}, caches off", check_queries=True)
@@ -101,6 +112,21 @@ def measure(
             rows[key].queries = (
                 str(warm_count) if cold == warm_count else f"{warm_count} ({cold} cold)"
             )
+
+        # The spike: the same pages while a customer completes one purchase a second.
+        for key in SPIKE_PAGES:
+            row = rows[f"{key}-busy"]
+            print(f"  {row.label}", flush=True)
+            file = engine.workdir / f"{key}.tsv"
+            with purchasing(stack.port, stack.sandbox_url, picks.buy) as purchaser:
+                run_wrk(procs, stack.base, file, warmup, conns)
+                row.result = run_wrk(procs, stack.base, file, seconds, conns)
+            if purchaser.errors or not purchaser.completed:
+                raise BenchError(
+                    f"{row.label}: {purchaser.completed} purchases completed, "
+                    f"{len(purchaser.errors)} failed: {purchaser.errors[:3]}"
+                )
+            report.notes.append(f"{row.label}: {purchaser.completed} purchases completed")
 
         print(f"  add to cart + checkout: {len(picks.buy)} sizes, {conns} visitors", flush=True)
         add, checkout, made = run_buyers(

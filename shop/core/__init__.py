@@ -22,4 +22,4 @@ def init_app(app: Flask) -> None:
     register_templating(app)
     register_web(app)
     register_health(app)
-    install_guards()
+    install_guards(app)

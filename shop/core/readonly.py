@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, request
+from flask import Blueprint, Flask, request
 from sqlalchemy.orm import Session, UOWTransaction
 
 from shop.extensions import db
@@ -45,6 +45,15 @@ def _read_only_session() -> None:
     session.connection(execution_options={READ_ONLY: True})
 
 
+def _end_read_only(exc: BaseException | None) -> None:
+    # Normally the request's session ends with its app context; where one context serves
+    # several requests (the test client inside `app.app_context()`), the next request must
+    # not inherit the read-only connection or the mark.
+    session = db.session()
+    if session.info.pop(READ_ONLY, None):
+        session.rollback()
+
+
 def _refuse_flush(session: Session, flush_context: UOWTransaction, instances: Any) -> None:
     if session.info.get(READ_ONLY):
         raise ReadOnlyWrite(f"{request.method} {request.path} is read-only but wrote rows")
@@ -57,9 +66,10 @@ def _refuse_statement(state: Any) -> None:
         raise ReadOnlyWrite(f"{request.method} {request.path} is read-only but sent a write")
 
 
-def install_guards() -> None:
-    """Refuse writes from read-only requests (once per process: the events are global)."""
-    if sa.event.contains(Session, "before_flush", _refuse_flush):
+def install_guards(app: Flask) -> None:
+    """Refuse writes from read-only requests, and end each read-only session with its request."""
+    app.teardown_request(_end_read_only)
+    if sa.event.contains(Session, "before_flush", _refuse_flush):  # global: once per process
         return
     sa.event.listen(Session, "before_flush", _refuse_flush)
     sa.event.listen(Session, "do_orm_execute", _refuse_statement)
