@@ -3,8 +3,9 @@
 On SQLite every transaction begins ``BEGIN IMMEDIATE`` (see `shop/extensions.py`), so two
 requests never both read and then race to write. A page that only reads needs none of that:
 in WAL mode its reads run beside a writer. A blueprint whose GETs only read says so with
-`read_only_gets(bp)`; each GET or HEAD to it then opens the request's database session on
-a read-only connection, which begins no transaction: each SELECT is SQLite's own short read,
+`read_only_gets(bp)`; each GET or HEAD to it then opens the request's database session, at
+its first query (a page served from the cache may make none), on a read-only connection,
+which begins no transaction: each SELECT is SQLite's own short read,
 so rendering a page while a sale commits waits for nobody, and a render never holds up a
 sale. (A page is kept under the content version read before it was built, so a render that
 sees a commit halfway is only ever newer than its key.) PostgreSQL readers never wait for
@@ -42,7 +43,6 @@ def _read_only_session() -> None:
     if session.in_transaction():  # something already read or wrote: keep its transaction
         return
     session.info[READ_ONLY] = True
-    session.connection(execution_options={READ_ONLY: True})
 
 
 def _end_read_only(exc: BaseException | None) -> None:
@@ -50,7 +50,7 @@ def _end_read_only(exc: BaseException | None) -> None:
     # several requests (the test client inside `app.app_context()`), the next request must
     # not inherit the read-only connection or the mark.
     session = db.session()
-    if session.info.pop(READ_ONLY, None):
+    if session.info.pop(READ_ONLY, None) and session.in_transaction():
         session.rollback()
 
 
@@ -59,11 +59,16 @@ def _refuse_flush(session: Session, flush_context: UOWTransaction, instances: An
         raise ReadOnlyWrite(f"{request.method} {request.path} is read-only but wrote rows")
 
 
-def _refuse_statement(state: Any) -> None:
-    if state.session.info.get(READ_ONLY) and (
-        state.is_insert or state.is_update or state.is_delete
-    ):
+def _read_only_statement(state: Any) -> None:
+    session = state.session
+    if not session.info.get(READ_ONLY):
+        return
+    if state.is_insert or state.is_update or state.is_delete:
         raise ReadOnlyWrite(f"{request.method} {request.path} is read-only but sent a write")
+    if not session.in_transaction():
+        # The session's first query: begin it on a read-only connection, so no BEGIN
+        # IMMEDIATE (and on PostgreSQL no connection is taken for a page that makes none).
+        session.connection(execution_options={READ_ONLY: True})
 
 
 def install_guards(app: Flask) -> None:
@@ -72,4 +77,4 @@ def install_guards(app: Flask) -> None:
     if sa.event.contains(Session, "before_flush", _refuse_flush):  # global: once per process
         return
     sa.event.listen(Session, "before_flush", _refuse_flush)
-    sa.event.listen(Session, "do_orm_execute", _refuse_statement)
+    sa.event.listen(Session, "do_orm_execute", _read_only_statement)
