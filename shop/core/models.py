@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shop.extensions import Model
@@ -14,6 +16,12 @@ from shop.extensions import Model
 def utcnow() -> datetime:
     """Return the current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+def conflict_insert(dialect: sa.Dialect, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """Start an INSERT that can say ON CONFLICT, in the words of the database in use."""
+    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+    return insert(table)
 
 
 class TimestampMixin:

@@ -23,10 +23,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shop.catalog.models import Variant
+from shop.core.models import conflict_insert
 from shop.core.pagecache import pending
 from shop.core.templating import availability
 from shop.extensions import db
@@ -82,10 +82,8 @@ def _chunks(ids: list[int]) -> list[list[int]]:
 
 
 def _store_faces(session: Session, product_ids: list[int]) -> bool:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
-        insert(StockFace)
+        conflict_insert(session.get_bind().dialect, StockFace)
         .values([{"product_id": pid, "face": None} for pid in product_ids])
         .on_conflict_do_nothing(index_elements=[StockFace.product_id])
     )

@@ -17,10 +17,8 @@ from typing import cast
 
 import sqlalchemy as sa
 from flask import Flask, current_app
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from shop.core.models import utcnow
+from shop.core.models import conflict_insert, utcnow
 from shop.extensions import db
 from shop.links.attribution import listen_to_orders
 from shop.links.models import AnswerDailyStats
@@ -60,10 +58,11 @@ class StatsBuffer:
             rows.setdefault((answer_id, day), dict.fromkeys(COUNTERS, 0))[counter] += n
         try:
             with self._engine.begin() as conn:
-                insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
                 table = cast(sa.Table, AnswerDailyStats.__table__)
                 for (answer_id, day), values in sorted(rows.items()):
-                    stmt = insert(table).values(answer_id=answer_id, day=day, **values)
+                    stmt = conflict_insert(conn.dialect, table).values(
+                        answer_id=answer_id, day=day, **values
+                    )
                     conn.execute(
                         stmt.on_conflict_do_update(
                             index_elements=[table.c.answer_id, table.c.day],

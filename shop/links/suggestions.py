@@ -26,12 +26,11 @@ from operator import itemgetter
 from typing import NamedTuple, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shop.catalog.models import Brand, Product, ProductStatus, SkinConcern, Variant
 from shop.catalog.models import product_concerns as product_concerns_table
 from shop.core.errors import NotFound
+from shop.core.models import conflict_insert
 from shop.editorial.models import Answer, answer_concerns
 from shop.editorial.queries import is_public
 from shop.extensions import db
@@ -475,10 +474,9 @@ def dismiss_suggestion(answer_id: int, product_id: int) -> None:
     """Turn a suggested pair down so it is not suggested again (twice is the same as once)."""
     _require_pair(answer_id, product_id)
     table = cast(sa.Table, DismissedSuggestion.__table__)
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     # ON CONFLICT, not check-then-insert: two staff dismissing at once both succeed.
     db.session.execute(
-        insert(table)
+        conflict_insert(db.session.get_bind().dialect, table)
         .values(answer_id=answer_id, product_id=product_id)
         .on_conflict_do_nothing(index_elements=[table.c.answer_id, table.c.product_id])
     )

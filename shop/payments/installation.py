@@ -10,9 +10,8 @@ from __future__ import annotations
 import secrets
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from shop.core.models import utcnow
+from shop.core.models import conflict_insert, utcnow
 from shop.extensions import db
 from shop.payments.models import Installation
 
@@ -35,10 +34,8 @@ def idempotency_prefix() -> str:
     own_unit = not db.session().in_transaction()
     prefix = _read()
     if prefix is None:
-        dialect = db.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         db.session.execute(
-            insert(Installation)
+            conflict_insert(db.session.get_bind().dialect, Installation)
             .values(
                 id=INSTALLATION_ID, idempotency_prefix=secrets.token_hex(8), created_at=utcnow()
             )

@@ -36,12 +36,11 @@ from typing import Any, cast
 
 import nh3
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, UOWTransaction
 
 from shop.catalog.models import Brand, Category, Product, SkinConcern, product_concerns
 from shop.core.markdown import render_markdown
+from shop.core.models import conflict_insert
 from shop.editorial.models import Answer, Doctor, Topic, answer_concerns, answer_topics
 from shop.extensions import db
 from shop.search.models import SearchDocument
@@ -308,7 +307,7 @@ def _upsert(connection: sa.Connection, key: str, documents: list[dict[str, Any]]
     if not documents:
         return
     table = cast(sa.Table, SearchDocument.__table__)
-    stmt = (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(table)
+    stmt = conflict_insert(connection.dialect, table)
     # Skipping identical rows spares FTS5 a delete and re-insert on every reindex.
     changed = sa.or_(*(table.c[c].is_distinct_from(stmt.excluded[c]) for c in TEXT_COLUMNS))
     connection.execute(
